@@ -1,0 +1,70 @@
+# apiauth.saas: `make demo` and `make test` set up everything they need from this tree.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+VENV_OLDEST := .venv-oldest
+BIN := $(VENV)/bin
+TMP := .tmp
+COLLECTIONS := $(CURDIR)/$(TMP)/collections
+COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/apiauth/saas
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help demo test venv units integration sanity lint build oldest changelog clean
+
+help:
+	@echo "make demo   run playbooks/demo.yml against the bundled simulators"
+	@echo "make test   run every test (units, integration, sanity, lint, build, oldest ansible-core)"
+
+$(VENV)/.installed: requirements.txt requirements-test.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-test.txt
+	touch $@
+
+$(VENV_OLDEST)/.installed: requirements.txt tests/requirements-oldest.txt
+	$(PYTHON) -m venv $(VENV_OLDEST)
+	$(VENV_OLDEST)/bin/pip install -q --upgrade pip
+	$(VENV_OLDEST)/bin/pip install -q -r tests/requirements-oldest.txt
+	touch $@
+
+venv: $(VENV)/.installed $(COLLECTION_LINK)
+
+$(COLLECTION_LINK):
+	mkdir -p $(dir $@)
+	ln -sfn $(CURDIR) $@
+
+demo: venv
+	$(BIN)/python tests/simulators run --state-dir $(TMP)/demo -- \
+	  $(BIN)/ansible-playbook playbooks/demo.yml
+
+units: venv
+	$(BIN)/pytest -q -n 2 tests/unit
+
+integration: venv
+	$(BIN)/pytest -q -n 2 tests/integration
+
+sanity: venv
+	PATH=$(CURDIR)/$(BIN):$$PATH bash tests/ansible_test.sh sanity
+
+lint: venv
+	cd $(TMP) && true
+	PATH=$(CURDIR)/$(BIN):$$PATH ansible-lint --offline
+
+build: venv
+	PATH=$(CURDIR)/$(BIN):$$PATH bash tests/build_and_install.sh
+
+oldest: $(VENV_OLDEST)/.installed $(COLLECTION_LINK)
+	APIAUTH_ANSIBLE_BIN=$(CURDIR)/$(VENV_OLDEST)/bin $(VENV_OLDEST)/bin/pytest -q -m smoke tests/integration
+
+test: units integration sanity lint build oldest
+	@echo "make test: all suites passed"
+
+changelog: venv
+	$(BIN)/antsibull-changelog lint
+
+clean:
+	rm -rf $(TMP) tests/output *.tar.gz
