@@ -1,0 +1,23 @@
+# -*- coding: utf-8 -*-
+# Copyright: apiauth.saas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of apiauth.saas.oauth2_token: the work runs on the controller."""
+
+from __future__ import annotations
+
+from ansible_collections.apiauth.saas.plugins.module_utils._argspec import (
+    CACHE,
+    HTTP,
+    OAUTH2,
+    OAUTH2_MUTUALLY_EXCLUSIVE,
+    TOKEN_MODULE,
+    merge,
+)
+from ansible_collections.apiauth.saas.plugins.module_utils._token_service import GENERIC
+from ansible_collections.apiauth.saas.plugins.plugin_utils._action import TokenAction
+
+
+class ActionModule(TokenAction):
+    ARGUMENT_SPEC = merge(OAUTH2, HTTP, CACHE, TOKEN_MODULE)
+    MUTUALLY_EXCLUSIVE = OAUTH2_MUTUALLY_EXCLUSIVE
+    PROFILE = GENERIC

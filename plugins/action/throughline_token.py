@@ -1,0 +1,15 @@
+# -*- coding: utf-8 -*-
+# Copyright: apiauth.saas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of apiauth.saas.throughline_token: the work runs on the controller."""
+
+from __future__ import annotations
+
+from ansible_collections.apiauth.saas.plugins.module_utils._argspec import CACHE, HTTP, THROUGHLINE, TOKEN_MODULE, merge
+from ansible_collections.apiauth.saas.plugins.module_utils._vendor_throughline import THROUGHLINE as PROFILE
+from ansible_collections.apiauth.saas.plugins.plugin_utils._action import TokenAction
+
+
+class ActionModule(TokenAction):
+    ARGUMENT_SPEC = merge(THROUGHLINE, HTTP, CACHE, TOKEN_MODULE)
+    PROFILE = PROFILE

@@ -1,0 +1,41 @@
+# -*- coding: utf-8 -*-
+# Copyright: apiauth.saas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    """What every C(*_token) module shares: output censoring and attributes."""
+
+    DOCUMENTATION = r"""
+options:
+  censor_result:
+    description:
+      - Hide the result in the task output, at every verbosity, as C(no_log) would, while the registered
+        variable keeps the real values for later tasks.
+      - Set to V(false) only while debugging: the output then shows the token.
+    type: bool
+    default: true
+attributes:
+  action:
+    description: Runs on the controller through an action plugin; the token never reaches a managed host.
+    support: full
+  async:
+    description: The task is quick and runs on the controller; C(async) is not supported.
+    support: none
+  check_mode:
+    description: Fetching a token changes nothing at the vendor, so it runs in check mode too.
+    support: full
+  diff_mode:
+    description: A token request has no state to compare.
+    support: none
+  action_group:
+    description: Use C(group/apiauth.saas.saas) in C(module_defaults) to set options for all of them.
+    support: full
+    membership:
+      - apiauth.saas.saas
+notes:
+  - The token cache lives on the controller (see O(cache_dir)). It is shared by all hosts, forks and runs
+    of one user, and many forks asking at once cause one request.
+"""

@@ -1,0 +1,72 @@
+# -*- coding: utf-8 -*-
+# Copyright: apiauth.saas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Argument specs of the token modules, in groups that mirror the doc fragments.
+
+Internal to the collection: no stability promise to code outside it.
+
+The module files and their action plugins both validate with these, so a task
+is checked the same way wherever it runs. Each group matches one fragment in
+plugins/doc_fragments; ansible-test's validate-modules keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.apiauth.saas.plugins.module_utils._jws import SUPPORTED_ALGORITHMS
+from ansible_collections.apiauth.saas.plugins.module_utils._oauth2 import AUTH_METHODS, BASIC_ENCODINGS
+
+HTTP = {
+    "validate_certs": {"type": "bool", "default": True},
+    "ca_path": {"type": "path"},
+    "client_cert": {"type": "path"},
+    "client_key": {"type": "path", "no_log": False},
+    "proxy": {"type": "str"},
+    "timeout": {"type": "float", "default": 30},
+    "retries": {"type": "int", "default": 3},
+    "allow_http": {"type": "bool", "default": False},
+}
+
+CACHE = {
+    "cache": {"type": "bool", "default": True},
+    "cache_dir": {"type": "path"},
+    "cache_encryption_key": {"type": "str", "no_log": True},
+    "min_ttl": {"type": "int", "default": 900},
+    "force_refresh": {"type": "bool", "default": False},
+}
+
+TOKEN_MODULE = {
+    "censor_result": {"type": "bool", "default": True},
+}
+
+OAUTH2 = {
+    "token_url": {"type": "str", "required": True, "no_log": False},
+    "client_id": {"type": "str", "required": True},
+    "client_secret": {"type": "str", "no_log": True},
+    "auth_method": {"type": "str", "choices": list(AUTH_METHODS), "default": "client_secret_basic"},
+    "basic_auth_encoding": {"type": "str", "choices": list(BASIC_ENCODINGS), "default": "form"},
+    "scope": {"type": "list", "elements": "str"},
+    "extra_params": {"type": "dict"},
+    "private_key_path": {"type": "path", "no_log": False},
+    "private_key_content": {"type": "str", "no_log": True},
+    "private_key_passphrase": {"type": "str", "no_log": True},
+    "key_id": {"type": "str", "no_log": False},
+    "signing_algorithm": {"type": "str", "choices": list(SUPPORTED_ALGORITHMS)},
+    "assertion_audience": {"type": "str"},
+    "assertion_lifetime": {"type": "int", "default": 60},
+}
+
+OAUTH2_MUTUALLY_EXCLUSIVE = [("private_key_path", "private_key_content")]
+
+THROUGHLINE = {
+    "token_url": {"type": "str", "default": "https://api.findahelpline.com/oauth/token", "no_log": False},
+    "client_id": {"type": "str", "required": True},
+    "client_secret": {"type": "str", "required": True, "no_log": True},
+}
+
+
+def merge(*groups: dict) -> dict:
+    spec: dict = {}
+    for group in groups:
+        for name, option in group.items():
+            spec[name] = dict(option)
+    return spec

@@ -1,0 +1,222 @@
+# -*- coding: utf-8 -*-
+# Copyright: apiauth.saas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One call that turns plugin options into a token: cache first, network if needed.
+
+Internal to the collection: no stability promise to code outside it.
+
+Modules, action plugins and lookups all call ``get_token`` with a plain dict of
+their options, so every adapter behaves the same. Nothing here imports Ansible.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
+    ApiAuthError,
+    HTTPStatusError,
+    KeyMaterialError,
+    Redactor,
+)
+from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient, HttpOptions
+from ansible_collections.apiauth.saas.plugins.module_utils._oauth2 import (
+    ClientCredentials,
+    build_token_request,
+    normalize_scope,
+    parse_oauth_error,
+    parse_token_response,
+    present_record,
+    token_endpoint_error,
+)
+from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import TokenCache
+
+# Option names, shared with the argument specs and the documentation fragments.
+HTTP_OPTIONS = ("validate_certs", "ca_path", "client_cert", "client_key", "proxy", "timeout", "retries",
+                "allow_http")
+CACHE_OPTIONS = ("cache", "cache_dir", "cache_encryption_key", "min_ttl", "force_refresh")
+SECRET_OPTIONS = ("client_secret", "private_key_content", "private_key_passphrase", "cache_encryption_key")
+
+
+@dataclass(frozen=True)
+class VendorProfile:
+    """What sets one vendor's token endpoint apart from plain OAuth 2.0."""
+
+    name: str  # short and stable: part of every cache key
+    display_name: str  # shown in messages
+    default_token_url: str | None = None
+    # A vendor that documents one client authentication method gets it fixed.
+    auth_method: str | None = None
+    error_hints: dict = field(default_factory=dict)
+    expected_token_type: str = "bearer"
+
+
+GENERIC = VendorProfile(name="oauth2", display_name="OAuth 2.0 provider")
+
+
+@dataclass
+class TokenOutcome:
+    record: dict  # as returned to the user (see present_record)
+    source: str  # "memory", "file" or "network"
+    warnings: list
+
+
+def url_for_messages(url: str) -> str:
+    """A URL without query, fragment or user info: what messages may show."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable URL>"
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def http_options(params: dict) -> HttpOptions:
+    kwargs = {name: params[name] for name in HTTP_OPTIONS if params.get(name) is not None}
+    return HttpOptions(**kwargs)
+
+
+def _read_key_material(path: str, what: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise KeyMaterialError(f"Cannot read {what} {path}: {exc.strerror or exc}.") from None
+
+
+def credentials_from(params: dict, profile: VendorProfile) -> ClientCredentials:
+    return ClientCredentials(
+        token_url=params.get("token_url") or profile.default_token_url or "",
+        client_id=params.get("client_id") or "",
+        client_secret=params.get("client_secret"),
+        auth_method=profile.auth_method or params.get("auth_method") or "client_secret_basic",
+        basic_auth_encoding=params.get("basic_auth_encoding") or "form",
+        scope=normalize_scope(params.get("scope")),
+        extra_params=dict(params.get("extra_params") or {}),
+        private_key_path=params.get("private_key_path"),
+        private_key_content=params.get("private_key_content"),
+        private_key_passphrase=params.get("private_key_passphrase"),
+        key_id=params.get("key_id"),
+        signing_algorithm=params.get("signing_algorithm"),
+        assertion_audience=params.get("assertion_audience"),
+        assertion_lifetime=params.get("assertion_lifetime") or 60,
+        has_client_cert=bool(params.get("client_cert")),
+    )
+
+
+def cache_identity(creds: ClientCredentials, profile: VendorProfile) -> tuple[dict, list]:
+    """What makes two requests ask for the same token, and the secrets that key it.
+
+    The secrets enter the cache key only through a keyed hash (see _token_cache),
+    so a rotated secret or key never gets an old token and is never stored.
+    """
+    identity = {
+        "vendor": profile.name,
+        "token_url": creds.token_url,
+        "client_id": creds.client_id,
+        "auth_method": creds.auth_method,
+        "basic_auth_encoding": creds.basic_auth_encoding if creds.auth_method == "client_secret_basic" else None,
+        "scope": creds.scope,
+        "extra_params": sorted((str(k), str(v)) for k, v in creds.extra_params.items()),
+        "key_id": creds.key_id,
+        "signing_algorithm": creds.signing_algorithm,
+        "assertion_audience": creds.assertion_audience,
+    }
+    secrets = [creds.client_secret]
+    if creds.auth_method == "private_key_jwt":
+        if creds.private_key_content:
+            secrets.append(creds.private_key_content)
+        else:
+            secrets.append(_read_key_material(creds.private_key_path, "private_key_path").decode("latin-1"))
+    return identity, secrets
+
+
+def _client_cert_material(params: dict) -> str | None:
+    # A certificate-bound token (RFC 8705) is only usable with its certificate.
+    path = params.get("client_cert")
+    if not path:
+        return None
+    return _read_key_material(path, "client_cert").decode("latin-1")
+
+
+def fetch_token(creds: ClientCredentials, profile: VendorProfile, client: HttpClient) -> tuple[dict, float | None]:
+    """One request to the token endpoint, checked. Returns (record, expires_at)."""
+    request = build_token_request(creds)
+    requested_at = time.time()
+    try:
+        response = client.request("POST", request.url, data=request.data, headers=request.headers,
+                                  expected=(200,), error_parser=parse_oauth_error)
+    except HTTPStatusError as exc:
+        if 400 <= exc.status < 500 and exc.status not in (408, 429):
+            raise token_endpoint_error(profile.display_name, url_for_messages(request.url), exc.status,
+                                       exc.vendor_error, profile.error_hints) from None
+        raise
+    return parse_token_response(
+        response.json(),
+        vendor=profile.display_name,
+        requested_at=requested_at,
+        requested_scope=creds.scope,
+        expected_token_type=profile.expected_token_type,
+    )
+
+
+def get_token(params: dict, profile: VendorProfile = GENERIC) -> TokenOutcome:
+    """Options in, token out: memory, then the file cache, then one request."""
+    redactor = Redactor(params.get(name) for name in SECRET_OPTIONS)
+    warnings: list = []
+    client = None
+    try:
+        creds = credentials_from(params, profile)
+        creds.validate()
+        options = http_options(params)
+        identity, secrets = cache_identity(creds, profile)
+        cert = _client_cert_material(params)
+        if cert:
+            secrets.append(cert)
+        cache = TokenCache(
+            cache_dir=params.get("cache_dir"),
+            enabled=params.get("cache", True),
+            encryption_key=params.get("cache_encryption_key"),
+        )
+
+        def fetch():
+            nonlocal client
+            client = HttpClient(options, vendor=profile.display_name, redactor=redactor)
+            return fetch_token(creds, profile, client)
+
+        min_ttl = params.get("min_ttl")
+        result = cache.get_or_fetch(
+            identity,
+            secrets,
+            fetch,
+            min_ttl=900 if min_ttl is None else int(min_ttl),
+            force_refresh=bool(params.get("force_refresh")),
+        )
+        redactor.add(result.record.get("access_token"))
+        record = result.record
+        if record.get("expires_at") is None:
+            warnings.append(
+                f"{profile.display_name} did not say when the token expires (no expires_in), "
+                "so it is not cached and every call asks for a new one."
+            )
+        elif result.short_lived:
+            warnings.append(
+                f"{profile.display_name} issued a token that lives {record.get('lifetime')} s, less than "
+                f"min_ttl ({min_ttl if min_ttl is not None else 900} s), so it will not be reused: "
+                "lower min_ttl to cache it."
+            )
+        return TokenOutcome(record=present_record(record), source=result.source, warnings=warnings)
+    except ApiAuthError as exc:
+        raise exc.redacted(redactor) from None
+    finally:
+        if client is not None:
+            client.close()
+
+
+def redactor_for(params: dict) -> Redactor:
+    """The redactor an adapter uses for errors that did not come from the engine."""
+    return Redactor(params.get(name) for name in SECRET_OPTIONS)

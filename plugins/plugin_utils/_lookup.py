@@ -1,0 +1,57 @@
+# -*- coding: utf-8 -*-
+# Copyright: apiauth.saas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Base of the C(*_token) lookups.
+
+Internal to the collection: no stability promise to code outside it.
+
+Options come from keyword arguments, then variables, the environment and
+ansible.cfg, as each lookup's documentation declares; then only ``get_option``
+is used, so a lookup and the module of the same name hand the engine the same
+dictionary of options.
+"""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleLookupError
+from ansible.plugins.lookup import LookupBase
+from ansible.utils.display import Display
+
+from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError
+from ansible_collections.apiauth.saas.plugins.module_utils._token_service import GENERIC, get_token
+from ansible_collections.apiauth.saas.plugins.plugin_utils._action import unexpected_error_message
+
+display = Display()
+
+OUTPUTS = ("token", "authorization", "record")
+
+
+class TokenLookup(LookupBase):
+    """Return a token, its Authorization header value, or the whole record."""
+
+    PROFILE = GENERIC
+    OPTION_NAMES: tuple = ()
+
+    def run(self, terms, variables=None, **kwargs):
+        if terms:
+            raise AnsibleLookupError(
+                f"lookup apiauth.saas.{self.PROFILE.name}_token takes no positional terms; "
+                "give its options as keywords, for example client_id=..."
+            )
+        self.set_options(var_options=variables, direct=kwargs)
+        params = {name: self.get_option(name) for name in self.OPTION_NAMES}
+        output = self.get_option("output")
+        try:
+            outcome = get_token(params, self.PROFILE)
+        except ApiAuthError as exc:
+            raise AnsibleLookupError(str(exc)) from None
+        except Exception as exc:  # pylint: disable=broad-except
+            raise AnsibleLookupError(unexpected_error_message(exc, params)) from None
+        for warning in outcome.warnings:
+            display.warning(warning)
+        record = outcome.record
+        if output == "authorization":
+            return [record["authorization"]]
+        if output == "record":
+            return [dict(record, source=outcome.source)]
+        return [record["access_token"]]
