@@ -1,0 +1,818 @@
+# -*- coding: utf-8 -*-
+# Copyright: apiauth.saas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Token cache of the apiauth.saas engine.
+
+Internal to the collection: no stability promise to code outside it.
+
+Three layers, looked up in order: a dictionary shared by every ``TokenCache``
+of the process, one file per token in a private directory on the controller,
+and the network (a ``fetch`` callable the caller hands in; this module makes
+no HTTP request itself).
+
+Cache key
+    SHA-256 over a canonical JSON document holding the request identity (the
+    dict the caller gives: vendor, token URL, client id, auth method, scope...)
+    and an HMAC-SHA256 of the secret material. The HMAC key is 32 random bytes
+    in ``<dir>/.hmac_key`` (0600): a plain hash of a password could be guessed
+    offline from the file names, the keyed hash cannot without that file. A
+    rotated secret therefore never meets a token obtained with the old one,
+    and the secret itself is never written anywhere.
+
+Files
+    The directory is created 0700 and refused (``CacheError``) when it exists
+    with group or other permission bits or belongs to another user. Entries,
+    lock files and key files are 0600. An entry is written to a temporary file
+    in the same directory, fsynced, renamed over the old one with
+    ``os.replace`` and the directory is fsynced: a reader sees the old entry
+    or the new one, never a part. An entry that cannot be read, parsed or
+    decrypted is a miss and is overwritten by the next fetch.
+
+Encryption at rest (optional, needs ``cryptography``)
+    ``encryption_key`` is either a Fernet key (44 characters of URL-safe
+    base64 of 32 bytes), used as it is, or any other text, taken as a
+    passphrase: the Fernet key is then derived with scrypt (n=2**14, r=8, p=1)
+    and a random 16-byte salt kept in ``<dir>/.salt``, one salt per cache
+    directory. The whole entry document is encrypted, so no token, expiry or
+    identity tag is in clear in the file.
+
+Single flight
+    Between "look at the file again", "fetch" and "write" a process holds an
+    exclusive ``flock`` on ``<key>.lock``. The kernel drops the lock when its
+    holder dies, so a killed process never blocks the others; the lock file may
+    stay behind and is harmless. A waiter gives up waiting after
+    ``LOCK_TIMEOUT`` seconds and fetches on its own rather than hang.
+
+Cleanup
+    When it writes, a process sweeps the directory at most once an hour,
+    looking at no more than ``SWEEP_LIMIT`` names: entries expired for more
+    than a day, unreadable entries older than a week (they may belong to a run
+    with another encryption key), stray temporary files older than an hour and
+    lock files of absent entries older than a day (only while it holds their
+    lock, and lockers check that the file they locked is still the one in the
+    directory).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import errno
+import fcntl
+import hashlib
+import hmac
+import json
+import math
+import os
+import stat
+import threading
+import time
+from dataclasses import dataclass
+
+from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
+    CacheError,
+    MissingLibraryError,
+    OptionError,
+    fingerprint,
+)
+
+try:
+    from cryptography.fernet import Fernet, InvalidToken
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+except ImportError:  # pragma: no cover - depends on the controller
+    HAS_CRYPTOGRAPHY = False
+else:
+    HAS_CRYPTOGRAPHY = True
+
+ENTRY_VERSION = 1
+ENTRY_SUFFIX = ".entry"
+LOCK_SUFFIX = ".lock"
+TMP_SUFFIX = ".tmp"
+HMAC_KEY_NAME = ".hmac_key"
+SALT_NAME = ".salt"
+
+# How long a caller waits for another process's fetch before fetching itself.
+LOCK_TIMEOUT = 120.0
+# Cleanup bounds (see the module docstring).
+SWEEP_INTERVAL = 3600.0
+SWEEP_LIMIT = 512
+_DAY = 86400.0
+_STALE_UNREADABLE = 7 * _DAY
+_STALE_TMP = 3600.0
+# An entry file larger than this is not a token entry; it is treated as a miss.
+_MAX_ENTRY_BYTES = 1024 * 1024
+
+_SCRYPT_N = 2**14
+_SCRYPT_R = 8
+_SCRYPT_P = 1
+
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+
+# Shared by every TokenCache of the process: (directory, key) -> (record, expires_at).
+_MEMORY: dict = {}
+# directory -> HMAC key bytes; (directory, passphrase digest) -> Fernet key.
+_HMAC_KEYS: dict = {}
+_DERIVED_KEYS: dict = {}
+# directory -> time.monotonic() of the last sweep.
+_LAST_SWEEP: dict = {}
+_STATE_LOCK = threading.Lock()
+# Keys computed by a disabled cache (no file I/O allowed) use this instead of
+# the directory's key: stable inside the process, meaningless outside it.
+_EPHEMERAL_HMAC_KEY = os.urandom(32)
+
+
+@dataclass
+class CacheResult:
+    """What ``TokenCache.get_or_fetch`` returns."""
+
+    record: dict
+    source: str  # "memory", "file" or "network"
+    expires_at: float | None
+    short_lived: bool = False  # a freshly fetched token already below min_ttl
+
+
+def default_cache_dir() -> str:
+    """``$XDG_CACHE_HOME/apiauth.saas/tokens``, else ``~/.cache/apiauth.saas/tokens``."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    # The XDG spec says to ignore a relative value.
+    if not base or not os.path.isabs(base):
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "apiauth.saas", "tokens")
+
+
+def clear_memory() -> None:
+    """Forget every token held in this process's memory layer (tests, reloads)."""
+    with _STATE_LOCK:
+        _MEMORY.clear()
+
+
+def _canonical(value) -> bytes:
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def _canonical_identity(identity) -> bytes:
+    if not isinstance(identity, dict):
+        raise OptionError("The token cache identity must be a dictionary.")
+    try:
+        return _canonical(identity)
+    except (TypeError, ValueError):
+        raise OptionError(
+            "The token cache identity must hold only JSON values (text, numbers, booleans, "
+            "null, lists and dictionaries with text keys)."
+        ) from None
+
+
+def _secret_document(secrets) -> bytes:
+    if isinstance(secrets, (str, bytes)) or not isinstance(secrets, (list, tuple)):
+        raise OptionError("The token cache secrets must be a list of text values or nulls.")
+    parts = []
+    for secret in secrets:
+        if secret is None:
+            parts.append(None)
+        elif isinstance(secret, str):
+            parts.append(["s", secret])
+        elif isinstance(secret, (bytes, bytearray)):
+            parts.append(["b", base64.b64encode(bytes(secret)).decode("ascii")])
+        else:
+            raise OptionError("The token cache secrets must be a list of text values or nulls.")
+    return _canonical(parts)
+
+
+def _compute_key(identity_doc: bytes, secrets_doc: bytes, hmac_key: bytes) -> str:
+    keyed = hmac.new(hmac_key, secrets_doc, hashlib.sha256).hexdigest()
+    outer = b'{"identity":' + identity_doc + b',"secrets":"' + keyed.encode("ascii") + b'","v":1}'
+    return hashlib.sha256(outer).hexdigest()
+
+
+def _check_expires_at(value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError("fetch() must return the expiry as epoch seconds (a number) or None")
+    value = float(value)
+    if not math.isfinite(value):
+        return None
+    return value
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY | _O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+class TokenCache:
+    """Memory, file and network layers for access tokens; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        cache_dir: str | None = None,
+        enabled: bool = True,
+        encryption_key: str | None = None,
+        clock=time.time,
+    ) -> None:
+        if cache_dir is None or cache_dir == "":
+            cache_dir = default_cache_dir()
+        if not isinstance(cache_dir, str):
+            raise OptionError("The token cache directory must be a path (text).")
+        self._dir = os.path.abspath(os.path.expanduser(cache_dir))
+        self._enabled = bool(enabled)
+        self._clock = clock
+        self._passphrase = None
+        self._fernet = None
+        self._ready = False
+        if encryption_key is not None and self._enabled:
+            if not isinstance(encryption_key, str) or not encryption_key:
+                raise OptionError("The token cache encryption key must be a non-empty text value.")
+            if not HAS_CRYPTOGRAPHY:
+                raise MissingLibraryError("cryptography", "to encrypt the token cache")
+            fernet_key = _as_fernet_key(encryption_key)
+            if fernet_key is not None:
+                self._fernet = Fernet(fernet_key)
+            else:
+                # The salt lives in the directory: derive when the directory is ready.
+                self._passphrase = encryption_key
+
+    # -- public API ---------------------------------------------------------------
+
+    @property
+    def directory(self) -> str:
+        return self._dir
+
+    @property
+    def enabled(self) -> bool:
+        return self._enabled
+
+    @property
+    def encrypted(self) -> bool:
+        return self._fernet is not None or self._passphrase is not None
+
+    def key_for(self, identity: dict, secrets) -> str:
+        """The hex cache key of a request identity and its secret material."""
+        return self._key(_canonical_identity(identity), secrets)
+
+    def _key(self, identity_doc: bytes, secrets) -> str:
+        secrets_doc = _secret_document(secrets)
+        if not self._enabled:
+            return _compute_key(identity_doc, secrets_doc, _EPHEMERAL_HMAC_KEY)
+        self._prepare()
+        return _compute_key(identity_doc, secrets_doc, self._hmac_key())
+
+    def get_or_fetch(self, identity: dict, secrets, fetch, *, min_ttl: int = 0, force_refresh: bool = False):
+        """Return a token record from memory, the cache file or ``fetch()``, in that order.
+
+        ``fetch()`` returns ``(record, expires_at)``; whatever it raises propagates
+        unchanged. A cached entry is served only if it has at least ``min_ttl``
+        seconds left; an entry of unknown lifetime is never served.
+        """
+        if isinstance(min_ttl, bool) or not isinstance(min_ttl, (int, float)) or min_ttl < 0:
+            raise OptionError("The token cache min_ttl must be a number of seconds, zero or more.")
+        if not self._enabled:
+            # Validate the arguments all the same, so a mistake does not hide
+            # until someone turns the cache on.
+            _canonical_identity(identity)
+            _secret_document(secrets)
+            record, expires_at = self._call_fetch(fetch)
+            return self._network_result(record, expires_at, min_ttl)
+
+        identity_doc = _canonical_identity(identity)
+        key = self._key(identity_doc, secrets)
+        identity_fp = fingerprint(identity_doc)
+        mem_key = (self._dir, key)
+
+        if not force_refresh:
+            hit = self._from_memory(mem_key, min_ttl)
+            if hit is not None:
+                return hit
+            hit = self._from_file(key, identity_fp, min_ttl)
+            if hit is not None:
+                return hit
+
+        lock_fd = self._lock(key)
+        try:
+            if not force_refresh:
+                # Another process may have fetched while this one waited.
+                hit = self._from_file(key, identity_fp, min_ttl)
+                if hit is not None:
+                    return hit
+            record, expires_at = self._call_fetch(fetch)
+            obtained_at = float(self._clock())
+            if expires_at is None:
+                # Nothing to keep: a token of unknown lifetime is never served.
+                # Drop the older entry too, this one supersedes it.
+                self._remove_entry(key)
+                with _STATE_LOCK:
+                    _MEMORY.pop(mem_key, None)
+            else:
+                document = {
+                    "v": ENTRY_VERSION,
+                    "record": record,
+                    "expires_at": expires_at,
+                    "obtained_at": obtained_at,
+                    "identity_fp": identity_fp,
+                }
+                self._write_entry(key, document)
+                with _STATE_LOCK:
+                    _MEMORY[mem_key] = (copy.deepcopy(record), expires_at)
+        finally:
+            if lock_fd is not None:
+                os.close(lock_fd)  # closing the last descriptor releases the flock
+        self._sweep()
+        return self._network_result(record, expires_at, min_ttl)
+
+    def invalidate(self, identity: dict, secrets) -> None:
+        """Forget the cached token of this identity (say, after the vendor refused it)."""
+        if not self._enabled:
+            return
+        key = self.key_for(identity, secrets)
+        with _STATE_LOCK:
+            _MEMORY.pop((self._dir, key), None)
+        self._remove_entry(key)
+
+    # -- layers -------------------------------------------------------------------
+
+    def _fresh(self, expires_at, min_ttl) -> bool:
+        return expires_at is not None and expires_at - float(self._clock()) >= min_ttl
+
+    def _from_memory(self, mem_key, min_ttl):
+        with _STATE_LOCK:
+            held = _MEMORY.get(mem_key)
+        if held is None:
+            return None
+        record, expires_at = held
+        if not self._fresh(expires_at, min_ttl):
+            return None
+        return CacheResult(copy.deepcopy(record), "memory", expires_at, False)
+
+    def _from_file(self, key, identity_fp, min_ttl):
+        document = self._read_entry(self._path(key, ENTRY_SUFFIX))
+        if document is None or document["identity_fp"] != identity_fp:
+            return None
+        expires_at = document["expires_at"]
+        if not self._fresh(expires_at, min_ttl):
+            return None
+        record = document["record"]
+        with _STATE_LOCK:
+            _MEMORY[(self._dir, key)] = (copy.deepcopy(record), expires_at)
+        return CacheResult(record, "file", expires_at, False)
+
+    def _call_fetch(self, fetch):
+        result = fetch()
+        if not isinstance(result, tuple) or len(result) != 2:
+            raise TypeError("fetch() must return a (record, expires_at) tuple")
+        record, expires_at = result
+        if not isinstance(record, dict):
+            raise TypeError("fetch() must return the token record as a dict")
+        expires_at = _check_expires_at(expires_at)
+        try:
+            # Same round trip a file hit goes through, so every layer hands out
+            # an equal, independent, JSON-only dict.
+            record = json.loads(json.dumps(record, allow_nan=False))
+        except (TypeError, ValueError):
+            raise TypeError("fetch() must return a token record made of JSON values") from None
+        return record, expires_at
+
+    def _network_result(self, record, expires_at, min_ttl):
+        short = expires_at is not None and expires_at - float(self._clock()) < min_ttl
+        return CacheResult(record, "network", expires_at, short)
+
+    # -- directory and key files -----------------------------------------------------
+
+    def _path(self, key: str, suffix: str) -> str:
+        return os.path.join(self._dir, key + suffix)
+
+    def _prepare(self) -> None:
+        if self._ready:
+            return
+        self._make_dir()
+        self._check_dir()
+        if self._passphrase is not None:
+            self._fernet = Fernet(self._derive_key(self._passphrase))
+            self._passphrase = None
+        self._ready = True
+
+    def _make_dir(self) -> None:
+        missing = []
+        path = self._dir
+        while not os.path.lexists(path):
+            missing.append(path)
+            parent = os.path.dirname(path)
+            if parent == path:
+                break
+            path = parent
+        for path in reversed(missing):
+            try:
+                os.mkdir(path, 0o700)
+            except FileExistsError:
+                continue  # another process was quicker; _check_dir judges the result
+            except OSError as err:
+                raise CacheError(
+                    f"Cannot create the token cache directory {path}: {err.strerror}.",
+                    hint="Create it with mode 0700, or point the cache at a writable directory.",
+                ) from None
+            try:
+                os.chmod(path, 0o700)  # the umask may have taken bits off
+            except OSError:
+                pass
+
+    def _check_dir(self) -> None:
+        try:
+            st = os.stat(self._dir)
+        except OSError as err:
+            raise CacheError(
+                f"Cannot use the token cache directory {self._dir}: {err.strerror}.",
+                hint="Point the cache at a directory you own with mode 0700.",
+            ) from None
+        if not stat.S_ISDIR(st.st_mode):
+            raise CacheError(
+                f"The token cache path {self._dir} exists but is not a directory.",
+                hint="Remove it or point the cache at another directory.",
+            )
+        if st.st_uid != os.geteuid():
+            raise CacheError(
+                f"The token cache directory {self._dir} belongs to another user (uid {st.st_uid}).",
+                hint="Cached tokens must be private: use a directory you own, with mode 0700.",
+            )
+        if stat.S_IMODE(st.st_mode) & 0o077:
+            raise CacheError(
+                f"The token cache directory {self._dir} is open to other users "
+                f"(mode {stat.S_IMODE(st.st_mode):04o}).",
+                hint=f"Cached tokens must be private: run 'chmod 700 {self._dir}'.",
+            )
+
+    def _key_file(self, name: str, size: int) -> bytes:
+        """Read ``<dir>/<name>``, creating it with ``size`` random bytes if absent.
+
+        The new file is written under a temporary name and published with
+        ``os.link``, which fails if the name exists: every process ends up with
+        the bytes of whichever process published first, and nobody ever sees a
+        partly written key.
+        """
+        path = os.path.join(self._dir, name)
+        for _attempt in range(3):
+            data = self._read_key_file(path, size)
+            if data is not None:
+                return data
+            tmp = self._write_tmp(name, os.urandom(size))
+            try:
+                try:
+                    os.link(tmp, path)
+                except FileExistsError:
+                    continue  # another process published first: read theirs
+                except OSError as err:
+                    if err.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+                        raise self._io_error(f"create {path}", err) from None
+                    # No hard links on this file system: an exclusive create
+                    # instead (a reader racing it may see it empty and retry).
+                    self._create_exclusive(path, tmp)
+                    continue
+                try:
+                    _fsync_dir(self._dir)
+                except OSError:
+                    pass
+            finally:
+                _unlink_quietly(tmp)
+        data = self._read_key_file(path, size)
+        if data is None:
+            # Damaged (wrong length): replace it. Old entries just become misses.
+            tmp = self._write_tmp(name, os.urandom(size))
+            try:
+                os.replace(tmp, path)
+            except OSError as err:
+                _unlink_quietly(tmp)
+                raise self._io_error(f"replace the damaged {path}", err) from None
+            data = self._read_key_file(path, size)
+            if data is None:
+                raise CacheError(
+                    f"Cannot read back the token cache key file {path}.",
+                    hint=f"Remove {path} and check the file system holding {self._dir}.",
+                )
+        return data
+
+    def _create_exclusive(self, path: str, tmp: str) -> None:
+        with open(tmp, "rb") as handle:
+            data = handle.read()
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC, 0o600)
+        except FileExistsError:
+            return
+        except OSError as err:
+            raise self._io_error(f"create {path}", err) from None
+        try:
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _read_key_file(self, path: str, size: int):
+        try:
+            fd = os.open(path, os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC)
+        except FileNotFoundError:
+            return None
+        except OSError as err:
+            raise self._io_error(f"read {path}", err) from None
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
+                raise CacheError(
+                    f"The token cache key file {path} is not a regular file of yours.",
+                    hint="Remove it; it is recreated with the next token.",
+                )
+            if stat.S_IMODE(st.st_mode) & 0o077:
+                raise CacheError(
+                    f"The token cache key file {path} is open to other users.",
+                    hint=f"Run 'chmod 600 {path}'.",
+                )
+            data = os.read(fd, size + 1)
+        finally:
+            os.close(fd)
+        if len(data) != size:
+            return None
+        return data
+
+    def _hmac_key(self) -> bytes:
+        with _STATE_LOCK:
+            held = _HMAC_KEYS.get(self._dir)
+        if held is None:
+            held = self._key_file(HMAC_KEY_NAME, 32)
+            with _STATE_LOCK:
+                _HMAC_KEYS.setdefault(self._dir, held)
+                held = _HMAC_KEYS[self._dir]
+        return held
+
+    def _derive_key(self, passphrase: str) -> bytes:
+        memo = (self._dir, hashlib.sha256(passphrase.encode("utf-8")).digest())
+        with _STATE_LOCK:
+            held = _DERIVED_KEYS.get(memo)
+        if held is not None:
+            return held
+        salt = self._key_file(SALT_NAME, 16)
+        kdf = Scrypt(salt=salt, length=32, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P)
+        derived = base64.urlsafe_b64encode(kdf.derive(passphrase.encode("utf-8")))
+        with _STATE_LOCK:
+            _DERIVED_KEYS[memo] = derived
+        return derived
+
+    # -- entries ----------------------------------------------------------------------
+
+    def _read_entry(self, path: str):
+        """The entry document at ``path``, or None for anything but a good entry."""
+        try:
+            fd = os.open(path, os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC)
+        except OSError as err:
+            if err.errno in (errno.ENOENT, errno.ELOOP, errno.EISDIR, errno.ENOTDIR):
+                return None
+            raise self._io_error(f"read {path}", err) from None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None
+            chunks = []
+            total = 0
+            while True:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                total += len(chunk)
+                if total > _MAX_ENTRY_BYTES:
+                    return None
+                chunks.append(chunk)
+        except OSError as err:
+            raise self._io_error(f"read {path}", err) from None
+        finally:
+            os.close(fd)
+        return self._decode(b"".join(chunks))
+
+    def _decode(self, raw: bytes):
+        if not raw:
+            return None
+        if self._fernet is not None:
+            try:
+                raw = self._fernet.decrypt(raw)
+            except (InvalidToken, ValueError, TypeError):
+                return None
+        try:
+            document = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return None
+        if not isinstance(document, dict) or document.get("v") != ENTRY_VERSION:
+            return None
+        record = document.get("record")
+        expires_at = document.get("expires_at")
+        obtained_at = document.get("obtained_at")
+        identity_fp = document.get("identity_fp")
+        if not isinstance(record, dict) or not isinstance(identity_fp, str):
+            return None
+        for number in (expires_at, obtained_at):
+            if number is not None and (isinstance(number, bool) or not isinstance(number, (int, float))):
+                return None
+        if obtained_at is None:
+            return None
+        return {
+            "record": record,
+            "expires_at": None if expires_at is None else float(expires_at),
+            "obtained_at": float(obtained_at),
+            "identity_fp": identity_fp,
+        }
+
+    def _encode(self, document: dict) -> bytes:
+        raw = _canonical(document)
+        if self._fernet is not None:
+            raw = self._fernet.encrypt(raw)
+        return raw
+
+    def _write_tmp(self, name: str, data: bytes) -> str:
+        """Write ``data`` to a new private temporary file beside ``name``; return its path."""
+        tmp = os.path.join(
+            self._dir, f".{name}.{os.getpid()}.{binascii.hexlify(os.urandom(6)).decode()}{TMP_SUFFIX}"
+        )
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC, 0o600)
+        except OSError as err:
+            raise self._io_error(f"create a file in {self._dir}", err) from None
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        except OSError as err:
+            os.close(fd)
+            _unlink_quietly(tmp)
+            raise self._io_error(f"write {tmp}", err) from None
+        os.close(fd)
+        return tmp
+
+    def _write_entry(self, key: str, document: dict) -> None:
+        path = self._path(key, ENTRY_SUFFIX)
+        tmp = self._write_tmp(key + ENTRY_SUFFIX, self._encode(document))
+        try:
+            os.replace(tmp, path)
+        except OSError as err:
+            _unlink_quietly(tmp)
+            raise self._io_error(f"replace {path}", err) from None
+        try:
+            _fsync_dir(self._dir)
+        except OSError:
+            pass  # the entry is in place; only its durability across a crash is at stake
+
+    def _remove_entry(self, key: str) -> None:
+        path = self._path(key, ENTRY_SUFFIX)
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            return
+        except OSError as err:
+            raise self._io_error(f"remove {path}", err) from None
+
+    def _io_error(self, action: str, err: OSError) -> CacheError:
+        reason = err.strerror or err.__class__.__name__
+        return CacheError(
+            f"The token cache cannot {action}: {reason}.",
+            hint=(
+                f"Check that {self._dir} is a directory you own with mode 0700, on a writable file "
+                "system with free space, or turn the token cache off."
+            ),
+        )
+
+    # -- locking ----------------------------------------------------------------------
+
+    def _lock(self, key: str):
+        """Hold an exclusive flock on ``<key>.lock``; None if LOCK_TIMEOUT ran out."""
+        path = self._path(key, LOCK_SUFFIX)
+        deadline = time.monotonic() + LOCK_TIMEOUT
+        delay = 0.002
+        while True:
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | _O_NOFOLLOW | _O_CLOEXEC, 0o600)
+            except OSError as err:
+                raise self._io_error(f"open the lock file {path}", err) from None
+            try:
+                while True:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except OSError as err:
+                        if err.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                            raise self._io_error(f"lock {path}", err) from None
+                    if time.monotonic() >= deadline:
+                        os.close(fd)
+                        return None
+                    time.sleep(delay)
+                    delay = min(delay * 2, 0.05)
+                # The sweep may have removed the lock file while this process
+                # waited on it: a lock on an unlinked file protects nothing.
+                held = os.fstat(fd)
+                try:
+                    now = os.stat(path, follow_symlinks=False)
+                except FileNotFoundError:
+                    now = None
+                if now is not None and (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino):
+                    return fd
+            except BaseException:
+                os.close(fd)
+                raise
+            os.close(fd)
+
+    # -- cleanup ------------------------------------------------------------------------
+
+    def _sweep(self) -> None:
+        started = time.monotonic()
+        with _STATE_LOCK:
+            last = _LAST_SWEEP.get(self._dir)
+            if last is not None and started - last < SWEEP_INTERVAL:
+                return
+            _LAST_SWEEP[self._dir] = started
+        try:
+            self._sweep_now()
+        except (OSError, CacheError):
+            pass  # cleanup is best effort and never fails a call
+
+    def _sweep_now(self) -> None:
+        wall = time.time()
+        now = float(self._clock())
+        names = []
+        with os.scandir(self._dir) as entries:
+            for item in entries:
+                names.append(item.name)
+                if len(names) >= SWEEP_LIMIT:
+                    break
+        present = set(names)
+        for name in names:
+            path = os.path.join(self._dir, name)
+            try:
+                st = os.lstat(path)
+            except OSError:
+                continue
+            age = wall - st.st_mtime
+            if name.startswith(".") and name.endswith(TMP_SUFFIX):
+                if age > _STALE_TMP:
+                    _unlink_quietly(path)
+            elif name.endswith(ENTRY_SUFFIX):
+                if age > _DAY:
+                    self._drop_locked(name[: -len(ENTRY_SUFFIX)], path, age, now)
+            elif name.endswith(LOCK_SUFFIX):
+                key = name[: -len(LOCK_SUFFIX)]
+                if age > _DAY and key + ENTRY_SUFFIX not in present:
+                    self._drop_locked(key, None, age, now)
+
+    def _drop_locked(self, key: str, entry_path, age: float, now: float) -> None:
+        """Remove a stale entry (if ``entry_path``) and its lock file, under its lock.
+
+        Nothing is removed while another process holds the lock, and the entry
+        is judged again once the lock is held, so a token written meanwhile stays.
+        """
+        lock_path = self._path(key, LOCK_SUFFIX)
+        try:
+            fd = os.open(lock_path, os.O_RDWR | _O_NOFOLLOW | _O_CLOEXEC)
+        except FileNotFoundError:
+            fd = None
+        except OSError:
+            return
+        try:
+            if fd is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    return  # in use right now: leave it for a later sweep
+            if entry_path is not None:
+                document = self._read_entry(entry_path)
+                if document is None:
+                    stale = age > _STALE_UNREADABLE and os.path.lexists(entry_path)
+                else:
+                    expires_at = document["expires_at"]
+                    stale = expires_at is None or now - expires_at > _DAY
+                if not stale:
+                    return
+                _unlink_quietly(entry_path)
+            if fd is not None:
+                _unlink_quietly(lock_path)
+        finally:
+            if fd is not None:
+                os.close(fd)
+
+
+def _as_fernet_key(text: str):
+    """``text`` as Fernet key bytes if it is one (URL-safe base64 of 32 bytes), else None."""
+    if len(text) != 44:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(text.encode("ascii"))
+    except (ValueError, UnicodeEncodeError, binascii.Error):
+        return None
+    if len(raw) != 32 or base64.urlsafe_b64encode(raw).decode("ascii") != text:
+        return None
+    return text.encode("ascii")
