@@ -36,6 +36,9 @@ attributes:
     membership:
       - apiauth.saas.saas
 notes:
+  - Options that the lookup of the same name reads from an environment variable fall back to that variable
+    here too, for example C(APIAUTH_SAAS_CACHE_DIR) or C(APIAUTH_SAAS_CA_PATH), so a setting made once in the
+    controller's environment serves modules and lookups alike.
   - The token cache lives on the controller (see O(cache_dir)). It is shared by all hosts, forks and runs
     of one user, and many forks asking at once cause one request.
 """

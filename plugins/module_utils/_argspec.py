@@ -6,11 +6,15 @@
 Internal to the collection: no stability promise to code outside it.
 
 The module files and their action plugins both validate with these, so a task
-is checked the same way wherever it runs. Each group matches one fragment in
+is checked the same way wherever it runs. Options fall back to the same
+environment variables the lookup of the same name reads, so one setting on
+the controller (a CI job's or an AWX credential's environment) serves both. Each group matches one fragment in
 plugins/doc_fragments; ansible-test's validate-modules keeps the two in step.
 """
 
 from __future__ import annotations
+
+from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.apiauth.saas.plugins.module_utils._jws import SUPPORTED_ALGORITHMS
 from ansible_collections.apiauth.saas.plugins.module_utils._oauth2 import AUTH_METHODS, BASIC_ENCODINGS
@@ -62,6 +66,20 @@ THROUGHLINE = {
     "client_id": {"type": "str", "required": True},
     "client_secret": {"type": "str", "required": True, "no_log": True},
 }
+
+
+def _env(group: dict, prefix: str, names=None) -> dict:
+    """The group with an environment fallback ``<prefix><NAME>`` on the named options."""
+    for name in names or group:
+        group[name]["fallback"] = (env_fallback, [prefix + name.upper()])
+    return group
+
+
+_env(HTTP, "APIAUTH_SAAS_")
+_env(CACHE, "APIAUTH_SAAS_")
+_env(OAUTH2, "APIAUTH_OAUTH2_", ("token_url", "client_id", "client_secret", "auth_method", "scope",
+                                  "private_key_path", "private_key_content", "private_key_passphrase", "key_id"))
+_env(THROUGHLINE, "APIAUTH_THROUGHLINE_")
 
 
 def merge(*groups: dict) -> dict:

@@ -1,0 +1,201 @@
+"""Python API for tests: run the simulator in a subprocess and drive /_sim/.
+
+    sim = Simulator.start(tmp_path / "sim")
+    sim.add_client("oauth2", client_id="c1", client_secret="s3cr:t+/")
+    requests.post(sim.token_url("oauth2"), data={...}, verify=sim.ca_path)
+    assert sim.token_requests("oauth2") == 1
+    sim.stop()
+
+Only needs ``requests`` and the stdlib in the test process (the server side,
+with trustme/PyJWT, runs in the child: ``python tests/simulators serve``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import ssl
+import subprocess
+import sys
+import time
+from typing import Any
+
+import requests
+
+from .varsfile import read_vars_file
+
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class SimulatorError(RuntimeError):
+    pass
+
+
+class Simulator:
+    """A running simulator subprocess. Use :meth:`start`; call :meth:`stop` (or use ``with``)."""
+
+    def __init__(self, state_dir: str, info: dict[str, Any], process: subprocess.Popen[bytes], log_path: str) -> None:
+        self.state_dir = state_dir
+        self.base_url: str = info["base_url"]
+        self.port: int = info["port"]
+        self.ca_path: str = info["ca_path"]
+        self.audit_log: str = info["audit_log"]
+        self.vars_path: str = info["vars_path"]
+        self.log_path = log_path  # the server's stdout/stderr (never holds secrets)
+        self.process = process
+        # One kept-alive connection for admin calls: a pending reset_before hits
+        # the next *new* connection, which must be the code under test, not us.
+        self._admin = requests.Session()
+        self._token_paths: dict[str, str] = {}
+
+    # ---- lifecycle
+
+    @classmethod
+    def start(cls, state_dir: str | os.PathLike[str], *, port: int = 0, timeout: float = 30.0,
+              verbose: bool = False) -> "Simulator":
+        """Start ``python tests/simulators serve`` and wait until it answers /_sim/health."""
+        state_dir = os.path.abspath(os.fspath(state_dir))
+        os.makedirs(state_dir, mode=0o700, exist_ok=True)
+        sim_json = os.path.join(state_dir, "sim.json")
+        if os.path.exists(sim_json):
+            os.unlink(sim_json)
+        log_path = os.path.join(state_dir, "server.log")
+        command = [sys.executable, PACKAGE_DIR, "serve", "--state-dir", state_dir, "--port", str(port)]
+        if verbose:
+            command.append("--verbose")
+        with open(log_path, "wb") as log:
+            # The child outlives this block (it has its own copy of the fd).
+            process = subprocess.Popen(  # pylint: disable=consider-using-with
+                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        info: dict[str, Any] | None = None
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise SimulatorError(f"simulator exited with {process.returncode}: {cls._tail(log_path)}")
+            try:
+                with open(sim_json, encoding="utf-8") as handle:
+                    candidate = json.load(handle)
+                if candidate.get("pid") == process.pid:
+                    info = candidate
+                    break
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.05)
+        if info is None:
+            process.kill()
+            process.wait()
+            raise SimulatorError(f"simulator did not start within {timeout} s: {cls._tail(log_path)}")
+        sim = cls(state_dir, info, process, log_path)
+        try:
+            health = sim._call("GET", "/_sim/health")
+        except Exception:
+            sim.stop()
+            raise
+        sim._token_paths = {name: v["token_path"] for name, v in health["vendors"].items() if v.get("token_path")}
+        return sim
+
+    def stop(self) -> None:
+        self._admin.close()
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def __enter__(self) -> "Simulator":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @staticmethod
+    def _tail(path: str) -> str:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                return handle.read()[-2000:]
+        except OSError:
+            return ""
+
+    # ---- admin calls
+
+    def _call(self, method: str, path: str, payload: Any = None) -> Any:
+        url = self.base_url + path
+        for attempt in (1, 2):
+            try:
+                # verify= per call: REQUESTS_CA_BUNDLE in the environment would
+                # override a Session-level verify setting.
+                response = self._admin.request(method, url, json=payload, timeout=15, verify=self.ca_path)
+                break
+            except requests.ConnectionError:
+                # Only a connection reset before the request was read gets here
+                # (e.g. an accept-time reset_before); nothing was processed.
+                if attempt == 2:
+                    raise
+        if response.status_code >= 400:
+            raise SimulatorError(f"{method} {path}: HTTP {response.status_code}: {response.text[:500]}")
+        return response.json()
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def token_url(self, vendor: str) -> str:
+        """Full token endpoint URL of a mounted vendor (e.g. ``.../throughline/oauth/token``)."""
+        return self.base_url + self._token_paths[vendor]
+
+    def add_client(self, vendor: str, **fields: Any) -> dict[str, Any]:
+        """Register/replace a client: client_id, client_secret, auth_methods, public_key_pem, kid,
+        cert_fingerprint, token_lifetime, scope, basic_encoding ("form"|"raw"), audience, revoked."""
+        return self._call("POST", "/_sim/clients", dict(fields, vendor=vendor))["client"]
+
+    def revoke_client(self, vendor: str, client_id: str, revoked: bool = True) -> None:
+        """Flip the revoked flag of an existing client, keeping its credentials."""
+        self._call("POST", "/_sim/clients", {"vendor": vendor, "client_id": client_id, "revoked": revoked})
+
+    def clients(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/_sim/clients")
+
+    def add_faults(self, vendor: str, faults: list[dict[str, Any]]) -> None:
+        """Queue faults (FIFO) for ``vendor``'s token endpoint, or every vendor with ``"*"``."""
+        self._call("POST", "/_sim/faults", {"vendor": vendor, "faults": faults})
+
+    def pending_faults(self) -> dict[str, list[dict[str, Any]]]:
+        return self._call("GET", "/_sim/faults")
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/_sim/faults")
+
+    def audit(self, vendor: str | None = None, path: str | None = None) -> list[dict[str, Any]]:
+        """Audit entries (oldest first), optionally only one vendor's / one path's."""
+        entries = self._call("GET", "/_sim/audit")
+        return [e for e in entries
+                if (vendor is None or e.get("vendor") == vendor) and (path is None or e.get("path") == path)]
+
+    def clear_audit(self) -> None:
+        self._call("DELETE", "/_sim/audit")
+
+    def token_requests(self, vendor: str | None = None) -> int:
+        """How many requests reached a token endpoint (connection-level resets not included)."""
+        return sum(1 for e in self.audit(vendor) if e.get("endpoint") == "token")
+
+    def expire_tokens(self, vendor: str | None = None) -> int:
+        """Forget issued tokens so the sample APIs reject them; returns how many."""
+        return self._call("DELETE", "/_sim/tokens", {"vendor": vendor})["expired"]
+
+    def issue_client_cert(self, name: str) -> tuple[str, str]:
+        """Client certificate signed by the simulator CA: (cert_path, key_path), both 0600."""
+        answer = self._call("POST", "/_sim/certs", {"name": name})
+        return answer["cert_path"], answer["key_path"]
+
+    @staticmethod
+    def cert_fingerprint(cert_path: str) -> str:
+        """Lowercase hex SHA-256 of a PEM certificate's DER (what ``cert_fingerprint`` expects)."""
+        with open(cert_path, encoding="ascii") as handle:
+            der = ssl.PEM_cert_to_DER_cert(handle.read())
+        return hashlib.sha256(der).hexdigest()
+
+    def demo_vars(self) -> dict[str, str]:
+        """The seeded demo Ansible vars (same content as ``<state_dir>/demo-vars.yml``)."""
+        return read_vars_file(self.vars_path)
