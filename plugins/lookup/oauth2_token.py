@@ -42,11 +42,12 @@ notes:
 
 EXAMPLES = r"""
 # The variables below come from your inventory and vault. `make demo` defines
-# them for the bundled simulator, where these tasks run.
+# them for the bundled simulator, where these tasks run; app_dir is where your
+# application reads its configuration.
 
 - name: Render a config file with a token (no_log keeps it out of the output)
   ansible.builtin.copy:
-    dest: /tmp/apiauth-example-app.ini
+    dest: "{{ app_dir }}/app.ini"
     mode: "0600"
     content: |
       [api]

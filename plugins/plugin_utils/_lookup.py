@@ -13,6 +13,7 @@ dictionary of options.
 
 from __future__ import annotations
 
+from ansible import constants as C
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
@@ -38,7 +39,7 @@ class TokenLookup(LookupBase):
                 f"lookup apiauth.saas.{self.PROFILE.name}_token takes no positional terms; "
                 "give its options as keywords, for example client_id=..."
             )
-        self.set_options(var_options=variables, direct=kwargs)
+        self.set_options(var_options=self._templated_var_options(variables), direct=kwargs)
         params = {name: self.get_option(name) for name in self.OPTION_NAMES}
         output = self.get_option("output")
         try:
@@ -55,3 +56,17 @@ class TokenLookup(LookupBase):
         if output == "record":
             return [dict(record, source=outcome.source)]
         return [record["access_token"]]
+
+    def _templated_var_options(self, variables):
+        """The variables this lookup reads options from, templated.
+
+        A lookup receives the task's variables raw: ``apiauth_saas_ca_path:
+        "{{ ca_dir }}/ca.pem"`` would arrive as that literal text, and typed
+        options would fail their conversion before they could be templated.
+        Only the variables the options name are templated, so nothing else is
+        evaluated for nothing.
+        """
+        if not variables:
+            return variables
+        names = C.config.get_plugin_vars("lookup", self._load_name)
+        return {name: self._templar.template(variables[name]) for name in names if name in variables}
