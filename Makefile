@@ -55,11 +55,15 @@ sanity: venv
 	PATH=$(CURDIR)/$(BIN):$$PATH bash tests/ansible_test.sh sanity
 
 lint: venv
-	cd $(TMP) && true
 	PATH=$(CURDIR)/$(BIN):$$PATH ansible-lint --offline
 
+# Build the tarball, install it elsewhere, check it, then run the demo from the
+# installed copy only (ANSIBLE_COLLECTIONS_PATH points there, not at this tree).
 build: venv
-	PATH=$(CURDIR)/$(BIN):$$PATH bash tests/build_and_install.sh
+	rm -rf $(TMP)/installed-demo
+	PATH=$(CURDIR)/$(BIN):$$PATH bash tests/build_and_install.sh -- \
+	  $(BIN)/python tests/simulators run --state-dir $(TMP)/installed-demo -- \
+	  $(BIN)/ansible-playbook playbooks/demo.yml
 
 oldest: $(VENV_OLDEST)/.installed $(COLLECTION_LINK)
 	APIAUTH_ANSIBLE_BIN=$(CURDIR)/$(VENV_OLDEST)/bin $(VENV_OLDEST)/bin/pytest -q -m smoke tests/integration

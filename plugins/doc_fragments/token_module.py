@@ -14,7 +14,7 @@ options:
     description:
       - Hide the result in the task output, at every verbosity, as C(no_log) would, while the registered
         variable keeps the real values for later tasks.
-      - Set to V(false) only while debugging: the output then shows the token.
+      - Set to V(false) only while debugging, because the output then shows the token.
     type: bool
     default: true
 attributes:

@@ -16,7 +16,7 @@ description:
   - Options come from keywords, then variables, the environment and C(ansible.cfg) (secrets never from
     C(ansible.cfg)).
 author:
-  - apiauth.saas maintainers
+  - apiauth.saas maintainers (@apiauth)
 options:
   output:
     description:
@@ -29,8 +29,8 @@ options:
 extends_documentation_fragment:
   - apiauth.saas.oauth2
   - apiauth.saas.oauth2.plugins
-  - apiauth.saas.http
-  - apiauth.saas.http.plugins
+  - apiauth.saas.http_options
+  - apiauth.saas.http_options.plugins
   - apiauth.saas.cache
   - apiauth.saas.cache.plugins
 seealso:

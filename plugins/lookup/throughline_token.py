@@ -16,7 +16,7 @@ description:
   - Options come from keywords, then variables, the environment and C(ansible.cfg) (secrets never from
     C(ansible.cfg)).
 author:
-  - apiauth.saas maintainers
+  - apiauth.saas maintainers (@apiauth)
 options:
   output:
     description:
@@ -28,8 +28,8 @@ options:
 extends_documentation_fragment:
   - apiauth.saas.throughline
   - apiauth.saas.throughline.plugins
-  - apiauth.saas.http
-  - apiauth.saas.http.plugins
+  - apiauth.saas.http_options
+  - apiauth.saas.http_options.plugins
   - apiauth.saas.cache
   - apiauth.saas.cache.plugins
 seealso:

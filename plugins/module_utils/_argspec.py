@@ -77,8 +77,10 @@ def _env(group: dict, prefix: str, names=None) -> dict:
 
 _env(HTTP, "APIAUTH_SAAS_")
 _env(CACHE, "APIAUTH_SAAS_")
-_env(OAUTH2, "APIAUTH_OAUTH2_", ("token_url", "client_id", "client_secret", "auth_method", "scope",
-                                  "private_key_path", "private_key_content", "private_key_passphrase", "key_id"))
+_env(OAUTH2, "APIAUTH_OAUTH2_", (
+    "token_url", "client_id", "client_secret", "auth_method", "scope",
+    "private_key_path", "private_key_content", "private_key_passphrase", "key_id",
+))
 _env(THROUGHLINE, "APIAUTH_THROUGHLINE_")
 
 

@@ -16,10 +16,10 @@ description:
     forks and runs share one token and templates rendered from it do not change between runs.
   - Runs on the controller; the result is hidden from the task output unless O(censor_result=false).
 author:
-  - apiauth.saas maintainers
+  - apiauth.saas maintainers (@apiauth)
 extends_documentation_fragment:
   - apiauth.saas.oauth2
-  - apiauth.saas.http
+  - apiauth.saas.http_options
   - apiauth.saas.cache
   - apiauth.saas.token_module
 seealso:

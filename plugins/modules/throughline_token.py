@@ -17,10 +17,10 @@ description:
   - ThroughLine may revoke credentials at any time; a refusal says so and what to check.
   - Runs on the controller; the result is hidden from the task output unless O(censor_result=false).
 author:
-  - apiauth.saas maintainers
+  - apiauth.saas maintainers (@apiauth)
 extends_documentation_fragment:
   - apiauth.saas.throughline
-  - apiauth.saas.http
+  - apiauth.saas.http_options
   - apiauth.saas.cache
   - apiauth.saas.token_module
 seealso:

@@ -12,6 +12,7 @@ shapes the result. Nothing is sent to the managed host.
 
 from __future__ import annotations
 
+from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError
@@ -41,11 +42,16 @@ class TokenAction(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        # Bad arguments fail here with Ansible's usual message.
-        _, params = self.validate_argument_spec(
-            argument_spec=self.ARGUMENT_SPEC,
-            mutually_exclusive=self.MUTUALLY_EXCLUSIVE,
-        )
+        try:
+            params = self.validate_argument_spec(
+                argument_spec=self.ARGUMENT_SPEC,
+                mutually_exclusive=self.MUTUALLY_EXCLUSIVE,
+            )[1]
+        except AnsibleActionFail as exc:
+            # Ansible's own message on bad arguments, returned rather than raised:
+            # raised, ansible-core 2.17 prints an empty traceback under it at -vvv.
+            result.update(failed=True, msg=exc.message)
+            return result
         censor = params.pop("censor_result", True)
         try:
             outcome = get_token(params, self.PROFILE)

@@ -120,8 +120,11 @@ RECOVERED = [
 ]
 
 
-@pytest.mark.parametrize("faults", RECOVERED, ids=lambda f: "+".join(x["kind"] + str(x.get("status", ""))
-                                                                      for x in f))
+def _fault_id(faults) -> str:
+    return "+".join(f"{x['kind']}{x.get('status', '')}{x.get('field', '')}{x.get('value', '')}" for x in faults)
+
+
+@pytest.mark.parametrize("faults", RECOVERED, ids=_fault_id)
 def test_transient_faults_are_retried(sim, run_playbook, tmp_path, faults):
     out = _out(tmp_path)
     sim.add_faults("oauth2", faults)
@@ -145,9 +148,7 @@ FATAL = [
 ]
 
 
-@pytest.mark.parametrize("faults, message", FATAL, ids=lambda v: v if isinstance(v, str) else
-                         "+".join(f"{x['kind']}{x.get('status', '')}{x.get('field', '')}{x.get('value', '')}"
-                                  for x in v))
+@pytest.mark.parametrize("faults, message", FATAL, ids=lambda v: v if isinstance(v, str) else _fault_id(v))
 def test_unrecoverable_faults_fail_cleanly(sim, run_playbook, tmp_path, faults, message):
     out = _out(tmp_path)
     sim.add_faults("oauth2", faults)

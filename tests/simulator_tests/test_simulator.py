@@ -501,7 +501,7 @@ def post_client(sim: Simulator, sensitive: Any) -> dict[str, str]:
 def test_fault_status_with_retry_after_and_count(sim: Simulator, sensitive: Any, post_client: dict[str, str]) -> None:
     sim.add_faults("oauth2", [{"kind": "status", "status": 503, "retry_after": 7, "count": 2}])
     before = sim.token_requests("oauth2")
-    for _ in range(2):
+    for _attempt in range(2):
         r = token(sim, sensitive, data=post_client)
         assert r.status_code == 503 and r.headers["Retry-After"] == "7"
         assert r.json()["error"]

@@ -156,7 +156,7 @@ class ClientCredentialsEndpoint:
     def _presented(req: Request, form: dict[str, str]) -> Presented:
         used: list[str] = []
         basic_value = None
-        scheme, _, value = (req.header("Authorization") or "").partition(" ")
+        scheme, _sep, value = (req.header("Authorization") or "").partition(" ")
         if scheme.lower() == "basic":
             basic_value = value.strip()
             used.append("client_secret_basic")
@@ -415,7 +415,7 @@ def bearer_protected(vendor: str, handler: Callable[[Request, IssuedToken], Resp
     """Wrap a sample API handler: require an unexpired bearer token issued by ``vendor``."""
 
     def protected(req: Request) -> Response:
-        scheme, _, token = (req.header("Authorization") or "").partition(" ")
+        scheme, _sep, token = (req.header("Authorization") or "").partition(" ")
         token = token.strip()
         is_bearer = scheme.lower() == "bearer" and bool(token)
         req.audit["auth_method"] = "bearer" if is_bearer else "none"

@@ -30,6 +30,6 @@ def read_vars_file(path: str) -> dict[str, str]:
             line = line.rstrip("\n")
             if not line or line.startswith(("#", "---")):
                 continue
-            key, _, value = line.partition(": ")
+            key, _sep, value = line.partition(": ")
             result[key] = json.loads(value)
     return result

@@ -156,7 +156,7 @@ class TestBuildRequest:
         assert claims["aud"] == "https://idp.example.test/"
 
     def test_private_key_jwt_wrong_algorithm(self, ec_key_pem):
-        _, pem = ec_key_pem
+        pem = ec_key_pem[1]
         creds = _creds(auth_method="private_key_jwt", client_secret=None, private_key_content=pem,
                        signing_algorithm="RS256")
         with pytest.raises(OptionError):
@@ -198,7 +198,7 @@ class TestParseResponse:
 
     @pytest.mark.parametrize("token_type", ["Bearer", "bearer", "BEARER"])
     def test_token_type_case_insensitive(self, token_type):
-        record, _ = self.parse({"access_token": "tok", "token_type": token_type, "expires_in": 60})
+        record = self.parse({"access_token": "tok", "token_type": token_type, "expires_in": 60})[0]
         assert present_record(record, now=self.NOW)["authorization"] == "Bearer tok"
 
     def test_unexpected_token_type(self):
@@ -206,7 +206,7 @@ class TestParseResponse:
             self.parse({"access_token": "tok", "token_type": "mac", "expires_in": 60})
 
     def test_numeric_string_expires_in(self):
-        _, expires_at = self.parse({"access_token": "tok", "token_type": "Bearer", "expires_in": "120"})
+        expires_at = self.parse({"access_token": "tok", "token_type": "Bearer", "expires_in": "120"})[1]
         assert expires_at == self.NOW + 120
 
     def test_missing_expires_in_means_unknown(self):
@@ -214,8 +214,8 @@ class TestParseResponse:
         assert expires_at is None and record["expires_at"] is None
 
     def test_missing_scope_means_requested(self):
-        record, _ = self.parse({"access_token": "tok", "token_type": "Bearer", "expires_in": 5},
-                               requested_scope="x y")
+        record = self.parse({"access_token": "tok", "token_type": "Bearer", "expires_in": 5},
+                            requested_scope="x y")[0]
         assert record["scope"] == "x y"
 
     @pytest.mark.parametrize(
@@ -245,7 +245,7 @@ class TestParseResponse:
         assert "very-secret-token-value" not in str(info.value)
 
     def test_present_record_times(self):
-        record, _ = self.parse({"access_token": "tok", "token_type": "Bearer", "expires_in": 3600})
+        record = self.parse({"access_token": "tok", "token_type": "Bearer", "expires_in": 3600})[0]
         shown = present_record(record, now=self.NOW + 600)
         assert shown["expires_in"] == 3000
         assert shown["expires_at_iso"].endswith("Z")

@@ -92,7 +92,9 @@ def all_files(root):
             yield os.path.join(dirpath, name)
 
 
-def entry_path(cache: TokenCache, identity=IDENTITY, secrets=SECRETS) -> str:
+def entry_path(cache: TokenCache, identity=None, secrets=None) -> str:
+    identity = IDENTITY if identity is None else identity
+    secrets = SECRETS if secrets is None else secrets
     return os.path.join(cache.directory, cache.key_for(identity, secrets) + ".entry")
 
 
