@@ -59,11 +59,17 @@ lint: venv
 
 # Build the tarball, install it elsewhere, check it, then run the demo from the
 # installed copy only (ANSIBLE_COLLECTIONS_PATH points there, not at this tree).
+# ansible-builder must then find the controller dependencies an execution
+# environment needs in the installed copy (meta/execution-environment.yml).
 build: venv
-	rm -rf $(TMP)/installed-demo
-	PATH=$(CURDIR)/$(BIN):$$PATH bash tests/build_and_install.sh -- \
+	rm -rf $(TMP)/installed-demo $(TMP)/installed
+	APIAUTH_INSTALLED_COLLECTIONS=$(CURDIR)/$(TMP)/installed PATH=$(CURDIR)/$(BIN):$$PATH \
+	  bash tests/build_and_install.sh -- \
 	  $(BIN)/python tests/simulators run --state-dir $(TMP)/installed-demo -- \
 	  $(BIN)/ansible-playbook playbooks/demo.yml
+	$(BIN)/ansible-builder introspect --sanitize $(TMP)/installed > $(TMP)/ee-dependencies.yml
+	grep -q "^- 'requests" $(TMP)/ee-dependencies.yml && grep -q "^- 'cryptography" $(TMP)/ee-dependencies.yml \
+	  || { echo "ansible-builder did not find the collection's Python dependencies" >&2; exit 1; }
 
 oldest: $(VENV_OLDEST)/.installed $(COLLECTION_LINK)
 	APIAUTH_ANSIBLE_BIN=$(CURDIR)/$(VENV_OLDEST)/bin $(VENV_OLDEST)/bin/pytest -q -m smoke tests/integration

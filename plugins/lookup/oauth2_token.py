@@ -13,20 +13,10 @@ description:
     M(apiauth.saas.oauth2_token) module returns, from the same cache on the controller.
   - A template that renders the token on many hosts causes one request per credential while the token stays
     fresh, and a second run renders the same token, so files written from it do not change.
-  - Options come from keywords, then variables, the environment and C(ansible.cfg) (secrets never from
-    C(ansible.cfg)).
 author:
   - apiauth.saas maintainers (@apiauth)
-options:
-  output:
-    description:
-      - What to return. V(token) is the access token alone, V(authorization) the C(Authorization) header
-        value, V(record) a dictionary with the token, its type, scope, expiry and source (see the module's
-        return values).
-    type: str
-    choices: [token, authorization, record]
-    default: token
 extends_documentation_fragment:
+  - apiauth.saas.token_lookup
   - apiauth.saas.oauth2
   - apiauth.saas.oauth2.plugins
   - apiauth.saas.http_options
@@ -36,8 +26,6 @@ extends_documentation_fragment:
 seealso:
   - module: apiauth.saas.oauth2_token
     description: The same token from a task, with check mode support and a registered result.
-notes:
-  - The token cache lives on the controller (see O(cache_dir)); lookups and modules share it.
 """
 
 EXAMPLES = r"""

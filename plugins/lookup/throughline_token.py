@@ -13,19 +13,10 @@ description:
     from the same cache on the controller.
   - A template that renders the token on many hosts causes one request while the token stays fresh, and a
     second run renders the same token, so files written from it do not change.
-  - Options come from keywords, then variables, the environment and C(ansible.cfg) (secrets never from
-    C(ansible.cfg)).
 author:
   - apiauth.saas maintainers (@apiauth)
-options:
-  output:
-    description:
-      - What to return. V(token) is the access token alone, V(authorization) the C(Authorization) header
-        value, V(record) a dictionary with the token, its type, scope, expiry and source.
-    type: str
-    choices: [token, authorization, record]
-    default: token
 extends_documentation_fragment:
+  - apiauth.saas.token_lookup
   - apiauth.saas.throughline
   - apiauth.saas.throughline.plugins
   - apiauth.saas.http_options

@@ -434,6 +434,10 @@ class _Failure:
     hint: str | None = None
 
 
+def _no_netrc_auth(request):
+    return request
+
+
 class HttpClient:
     """Calls one vendor's API over one requests.Session.
 
@@ -492,6 +496,11 @@ class HttpClient:
         session.cert = self._cert
         if self._proxies:
             session.proxies.update(self._proxies)
+        # With trust_env on, requests adds ~/.netrc credentials to any request
+        # without auth: a second client authentication on a client_secret_post
+        # token request, which RFC 6749 forbids. A session-level auth that
+        # changes nothing turns that lookup off; a call's own auth still wins.
+        session.auth = _no_netrc_auth
         self._session = session
 
     # -- lifecycle -------------------------------------------------------

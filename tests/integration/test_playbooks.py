@@ -250,3 +250,28 @@ def test_lookup_options_from_env_vars_and_ini(sim, run_playbook, tmp_path):
                             env={"APIAUTH_THROUGHLINE_CLIENT_SECRET": demo["throughline_client_secret"]})
     assert with_env.rc == 0, with_env.output[-3000:]
     assert token_requests(sim, "throughline") == 1
+
+
+@pytest.mark.parametrize("field, value", [("token_type", None), ("expires_in", "3600"), ("expires_in", 1800.5)])
+def test_lenient_but_valid_responses_are_accepted(sim, run_playbook, tmp_path, field, value):
+    out = _out(tmp_path)
+    fault = ({"kind": "missing_field", "field": field} if value is None
+             else {"kind": "field_value", "field": field, "value": value})
+    sim.add_faults("oauth2", [fault])
+    run = run_playbook("fetch.yml")
+    assert_no_traceback(run)
+    result = json.loads((out / "result.json").read_text())
+    assert not result["failed"], result["msg"]
+    assert result["source"] == "network" and result["expires_in"] > 0
+
+
+def test_clock_skew_on_signed_assertion_fails_cleanly(sim, run_playbook, tmp_path):
+    """A server whose clock runs far ahead sees our short-lived assertion as expired."""
+    _out(tmp_path)
+    sim.add_faults("oauth2", [{"kind": "clock_skew", "seconds": 900, "count": 5}])
+    run = run_playbook("clock_skew.yml", verbosity=3)
+    assert run.rc == 0, run.output[-4000:]
+    assert_no_traceback(run)
+    entries = [e for e in sim.audit("oauth2") if e["endpoint"] == "token"]
+    assert entries and all(e["auth_method"] == "private_key_jwt" for e in entries)
+    assert len(entries) == 1, "a refused assertion is not retried"

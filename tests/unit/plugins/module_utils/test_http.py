@@ -906,3 +906,17 @@ def test_json_error_message_is_redacted():
 ])
 def test_default_error_parser(body, expected):
     assert default_error_parser(HttpResponse(400, {}, body, "https://h/")) == expected
+
+
+def test_netrc_credentials_are_never_added(tmp_path, monkeypatch):
+    """A ~/.netrc entry for the host must not add a second client authentication."""
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login netrc-user password netrc-password-long-enough\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    client = _http.HttpClient(_http.HttpOptions(allow_http=True), vendor="V")
+    prepared = client._session.prepare_request(  # pylint: disable=protected-access
+        __import__("requests").Request("POST", "http://127.0.0.1:9/token", data={"a": "b"}))
+    assert "Authorization" not in prepared.headers
+    client.close()
