@@ -236,7 +236,7 @@ def parse_oauth_error(response) -> dict:
 def token_endpoint_error(vendor: str, url: str, status: int, parsed: dict, hints: dict | None = None) -> TokenEndpointError:
     """A TokenEndpointError whose text says what went wrong and what to do."""
     code = parsed.get("error")
-    text = f"{vendor}: the token endpoint {url} refused the request: HTTP {status}"
+    text = f"{vendor}: POST {url} was refused by the token endpoint: HTTP {status}"
     if code:
         text += f" {code}"
     if parsed.get("error_description"):

@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from conftest import assert_absent, assert_no_traceback, files_text, strong_secret
+from conftest import ROOT, assert_absent, assert_no_traceback, files_text, strong_secret
 
 TOKEN_PATHS = ("/oauth2/token", "/throughline/oauth/token")
 
@@ -223,11 +223,15 @@ def test_censor_result_can_be_turned_off(sim, run_playbook, tmp_path):
     assert '"access_token"' in shown.stdout
 
 
-def test_check_mode_still_fetches(sim, run_playbook, tmp_path):
+@pytest.mark.smoke
+def test_check_and_diff_mode_fetch_without_showing_secrets(sim, run_playbook, tmp_path, cache_dir):
     out = _out(tmp_path)
-    run = run_playbook("fetch.yml", check=True, diff=True)
-    assert run.rc == 0
-    assert json.loads((out / "result.json").read_text())["source"] == "network"
+    run = run_playbook("auth_methods.yml", check=True, diff=True, verbosity=4)
+    assert run.rc == 0, run.output[-4000:]
+    assert_no_traceback(run)
+    # A token request changes nothing at the vendor, so check mode fetches too.
+    assert token_requests(sim) == 5
+    assert_absent(json.loads((out / "tokens.json").read_text()) + _demo_secrets(sim), run)
 
 
 def test_lookup_options_from_env_vars_and_ini(sim, run_playbook, tmp_path):
@@ -275,3 +279,76 @@ def test_clock_skew_on_signed_assertion_fails_cleanly(sim, run_playbook, tmp_pat
     entries = [e for e in sim.audit("oauth2") if e["endpoint"] == "token"]
     assert entries and all(e["auth_method"] == "private_key_jwt" for e in entries)
     assert len(entries) == 1, "a refused assertion is not retried"
+
+
+def _write_key(path: Path, key, passphrase: str | None = None) -> str:
+    encryption = (serialization.BestAvailableEncryption(passphrase.encode()) if passphrase
+                  else serialization.NoEncryption())
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption))
+    path.chmod(0o600)
+    return key.public_key().public_bytes(serialization.Encoding.PEM,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def test_private_key_jwt_every_algorithm_and_encrypted_key(sim, run_playbook, tmp_path):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    _out(tmp_path)
+    passphrase = strong_secret("passphrase-")
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cases = [
+        ("jwt-rs256", rsa_key, None, None),  # algorithm defaults from the key: RS256
+        ("jwt-rs384", rsa_key, "RS384", None),
+        ("jwt-rs512", rsa_key, "RS512", None),
+        ("jwt-ps256", rsa_key, "PS256", passphrase),
+        ("jwt-es384", ec.generate_private_key(ec.SECP384R1()), None, None),  # defaults to ES384
+    ]
+    clients = []
+    for client_id, key, alg, secret in cases:
+        key_path = tmp_path / f"{client_id}.pem"
+        public_pem = _write_key(key_path, key, secret)
+        sim.add_client("oauth2", client_id=client_id, public_key_pem=public_pem, kid=f"kid-{client_id}",
+                       auth_methods=["private_key_jwt"])
+        entry = {"client_id": client_id, "key_path": str(key_path), "kid": f"kid-{client_id}"}
+        if alg:
+            entry["alg"] = alg
+        if secret:
+            entry["passphrase"] = secret
+        clients.append(entry)
+    run = run_playbook("jwt_keys.yml", extra_vars={"jwt_clients": clients}, verbosity=4)
+    assert run.rc == 0, run.output[-4000:]
+    assert_no_traceback(run)
+    assert_absent([passphrase] + [Path(c["key_path"]).read_text() for c in clients], run)
+    assert token_requests(sim, "oauth2") == len(cases)
+
+
+def test_scope_extra_params_and_basic_encodings(sim, run_playbook, tmp_path):
+    _out(tmp_path)
+    scoped, awkward = strong_secret("scoped-"), strong_secret("awkward-")
+    sim.add_client("oauth2", client_id="scoped-client", client_secret=scoped, scope="api.read api.write")
+    sim.add_client("oauth2", client_id="raw-client", client_secret=awkward, basic_encoding="raw")
+    sim.add_client("oauth2", client_id="form-client", client_secret=awkward, basic_encoding="form")
+    run = run_playbook("client_options.yml", extra_vars={"scoped_secret": scoped, "raw_secret": awkward},
+                       verbosity=4)
+    assert run.rc == 0, run.output[-4000:]
+    assert_no_traceback(run)
+    assert_absent([scoped, awkward], run)
+    first = [e for e in sim.audit("oauth2") if e["endpoint"] == "token"][0]
+    assert first["params"] == ["audience", "grant_type", "scope"]
+
+
+def test_demo_playbook_shows_no_secret(sim, run_playbook, tmp_path):
+    """The demo at -vvvv: tokens go to app.ini (their destination) and nowhere else."""
+    state = tmp_path / "demo-state"
+    state.mkdir()
+    vars_file = tmp_path / "demo-vars.json"
+    vars_file.write_text(json.dumps(sim.demo_vars()))
+    env = {"APIAUTH_SIM_VARS": str(vars_file), "APIAUTH_SIM_STATE_DIR": str(state)}
+    run = run_playbook(str(ROOT / "playbooks" / "demo.yml"), verbosity=4, env=env)
+    assert run.rc == 0, run.output[-4000:]
+    assert_no_traceback(run)
+    app_ini = (state / "app.ini").read_text()
+    tokens = [line.split("=", 1)[1].strip().split()[-1] for line in app_ini.splitlines() if "=" in line]
+    assert len(tokens) == 2 and all(len(t) >= 20 for t in tokens)
+    # The cache here is not encrypted, so it holds tokens by design; the output must not.
+    assert_absent(tokens + _demo_secrets(sim), run)
