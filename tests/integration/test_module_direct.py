@@ -37,7 +37,7 @@ def test_module_main_fetches_and_caches(sim, tmp_path, censor):
     first, output = _run_module("oauth2_token", args, tmp_path)
     assert first["changed"] is True and first["source"] == "network"
     assert demo["demo_basic_client_secret"] not in output
-    second, _ = _run_module("oauth2_token", args, tmp_path)
+    second = _run_module("oauth2_token", args, tmp_path)[0]
     assert second["changed"] is False and second["source"] == "file"
     assert sim.token_requests("oauth2") == 1
     if censor:
