@@ -18,6 +18,7 @@ from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.apiauth.saas.plugins.module_utils._jws import SUPPORTED_ALGORITHMS
 from ansible_collections.apiauth.saas.plugins.module_utils._oauth2 import AUTH_METHODS, BASIC_ENCODINGS
+from ansible_collections.apiauth.saas.plugins.module_utils._token_service import DEFAULT_MIN_TTL
 
 HTTP = {
     "validate_certs": {"type": "bool", "default": True},
@@ -34,7 +35,7 @@ CACHE = {
     "cache": {"type": "bool", "default": True},
     "cache_dir": {"type": "path"},
     "cache_encryption_key": {"type": "str", "no_log": True},
-    "min_ttl": {"type": "int", "default": 900},
+    "min_ttl": {"type": "int", "default": DEFAULT_MIN_TTL},
     "force_refresh": {"type": "bool", "default": False},
 }
 

@@ -33,11 +33,12 @@ from ansible_collections.apiauth.saas.plugins.module_utils._oauth2 import (
 )
 from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import TokenCache
 
-# Option names, shared with the argument specs and the documentation fragments.
+# The options that configure the HTTP client; the same names as in _argspec.HTTP.
 HTTP_OPTIONS = ("validate_certs", "ca_path", "client_cert", "client_key", "proxy", "timeout", "retries",
                 "allow_http")
-CACHE_OPTIONS = ("cache", "cache_dir", "cache_encryption_key", "min_ttl", "force_refresh")
 SECRET_OPTIONS = ("client_secret", "private_key_content", "private_key_passphrase", "cache_encryption_key")
+# Long enough for a long play to finish with a token it got at its start.
+DEFAULT_MIN_TTL = 900
 
 
 @dataclass(frozen=True)
@@ -188,12 +189,12 @@ def get_token(params: dict, profile: VendorProfile = GENERIC) -> TokenOutcome:
             client = HttpClient(options, vendor=profile.display_name, redactor=redactor)
             return fetch_token(creds, profile, client)
 
-        min_ttl = params.get("min_ttl")
+        min_ttl = DEFAULT_MIN_TTL if params.get("min_ttl") is None else int(params["min_ttl"])
         result = cache.get_or_fetch(
             identity,
             secrets,
             fetch,
-            min_ttl=900 if min_ttl is None else int(min_ttl),
+            min_ttl=min_ttl,
             force_refresh=bool(params.get("force_refresh")),
         )
         redactor.add(result.record.get("access_token"))
@@ -206,7 +207,7 @@ def get_token(params: dict, profile: VendorProfile = GENERIC) -> TokenOutcome:
         elif result.short_lived:
             warnings.append(
                 f"{profile.display_name} issued a token that lives {record.get('lifetime')} s, less than "
-                f"min_ttl ({min_ttl if min_ttl is not None else 900} s), so it will not be reused: "
+                f"min_ttl ({min_ttl} s), so it will not be reused: "
                 "lower min_ttl to cache it."
             )
         return TokenOutcome(record=present_record(record), source=result.source, warnings=warnings)
