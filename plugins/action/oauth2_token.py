@@ -5,19 +5,12 @@
 
 from __future__ import annotations
 
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import (
-    CACHE,
-    HTTP,
-    OAUTH2,
-    OAUTH2_MUTUALLY_EXCLUSIVE,
-    TOKEN_MODULE,
-    merge,
-)
+from ansible_collections.apiauth.saas.plugins.module_utils._argspec import MUTUALLY_EXCLUSIVE, module_spec
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import GENERIC
 from ansible_collections.apiauth.saas.plugins.plugin_utils._action import TokenAction
 
 
 class ActionModule(TokenAction):
-    ARGUMENT_SPEC = merge(OAUTH2, HTTP, CACHE, TOKEN_MODULE)
-    MUTUALLY_EXCLUSIVE = OAUTH2_MUTUALLY_EXCLUSIVE
+    ARGUMENT_SPEC = module_spec("oauth2")
+    MUTUALLY_EXCLUSIVE = MUTUALLY_EXCLUSIVE.get("oauth2", [])
     PROFILE = GENERIC

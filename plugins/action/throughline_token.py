@@ -5,11 +5,12 @@
 
 from __future__ import annotations
 
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import CACHE, HTTP, THROUGHLINE, TOKEN_MODULE, merge
+from ansible_collections.apiauth.saas.plugins.module_utils._argspec import MUTUALLY_EXCLUSIVE, module_spec
 from ansible_collections.apiauth.saas.plugins.module_utils._vendor_throughline import THROUGHLINE as PROFILE
 from ansible_collections.apiauth.saas.plugins.plugin_utils._action import TokenAction
 
 
 class ActionModule(TokenAction):
-    ARGUMENT_SPEC = merge(THROUGHLINE, HTTP, CACHE, TOKEN_MODULE)
+    ARGUMENT_SPEC = module_spec("throughline")
+    MUTUALLY_EXCLUSIVE = MUTUALLY_EXCLUSIVE.get("throughline", [])
     PROFILE = PROFILE

@@ -54,38 +54,6 @@ options:
       - Further form parameters for the token request, for example C(audience) or C(resource).
       - They may not set C(grant_type), C(scope) or the client authentication parameters.
     type: dict
-  private_key_path:
-    description:
-      - PEM or DER private key (RSA of 2048 bits or more, or EC P-256 or P-384) that signs the
-        O(auth_method=private_key_jwt) client assertion. Mutually exclusive with O(private_key_content).
-    type: path
-  private_key_content:
-    description:
-      - The signing key itself, in PEM. Mutually exclusive with O(private_key_path).
-    type: str
-  private_key_passphrase:
-    description:
-      - Passphrase of an encrypted signing key.
-    type: str
-  key_id:
-    description:
-      - Identifier of the signing key at the provider, sent as the C(kid) header of the client assertion.
-    type: str
-  signing_algorithm:
-    description:
-      - JWS algorithm of the client assertion. Defaults from the key type, V(RS256) for RSA keys,
-        V(ES256) for P-256 and V(ES384) for P-384 keys. A key that does not fit the algorithm is an error.
-    type: str
-    choices: [RS256, RS384, RS512, PS256, ES256, ES384]
-  assertion_audience:
-    description:
-      - The C(aud) claim of the client assertion. Defaults to O(token_url); some providers want their issuer URL.
-    type: str
-  assertion_lifetime:
-    description:
-      - Seconds the client assertion stays valid. RFC 7523 asks for a short life.
-    type: int
-    default: 60
 """
 
     PLUGINS = r"""

@@ -18,6 +18,7 @@ author:
 extends_documentation_fragment:
   - apiauth.saas.token_lookup
   - apiauth.saas.oauth2
+  - apiauth.saas.private_key_jwt
   - apiauth.saas.oauth2.plugins
   - apiauth.saas.http_options
   - apiauth.saas.http_options.plugins
@@ -79,11 +80,11 @@ _raw:
   elements: raw
 """
 
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import CACHE, HTTP, OAUTH2
+from ansible_collections.apiauth.saas.plugins.module_utils._argspec import TOKEN_PLUGINS
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import GENERIC
 from ansible_collections.apiauth.saas.plugins.plugin_utils._lookup import TokenLookup
 
 
 class LookupModule(TokenLookup):
     PROFILE = GENERIC
-    OPTION_NAMES = tuple(OAUTH2) + tuple(HTTP) + tuple(CACHE)
+    OPTION_NAMES = tuple(TOKEN_PLUGINS["oauth2"])

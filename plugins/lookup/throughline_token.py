@@ -56,11 +56,11 @@ _raw:
   elements: raw
 """
 
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import CACHE, HTTP, THROUGHLINE
+from ansible_collections.apiauth.saas.plugins.module_utils._argspec import TOKEN_PLUGINS
 from ansible_collections.apiauth.saas.plugins.module_utils._vendor_throughline import THROUGHLINE as PROFILE
 from ansible_collections.apiauth.saas.plugins.plugin_utils._lookup import TokenLookup
 
 
 class LookupModule(TokenLookup):
     PROFILE = PROFILE
-    OPTION_NAMES = tuple(THROUGHLINE) + tuple(HTTP) + tuple(CACHE)
+    OPTION_NAMES = tuple(TOKEN_PLUGINS["throughline"])

@@ -8,8 +8,9 @@ Internal to the collection: no stability promise to code outside it.
 The module files and their action plugins both validate with these, so a task
 is checked the same way wherever it runs. Options fall back to the same
 environment variables the lookup of the same name reads, so one setting on
-the controller (a CI job's or an AWX credential's environment) serves both. Each group matches one fragment in
-plugins/doc_fragments; ansible-test's validate-modules keeps the two in step.
+the controller (a CI job's or an AWX credential's environment) serves both.
+Each group matches one fragment in plugins/doc_fragments; ansible-test's
+validate-modules keeps the two in step.
 """
 
 from __future__ import annotations
@@ -19,6 +20,14 @@ from ansible.module_utils.basic import env_fallback
 from ansible_collections.apiauth.saas.plugins.module_utils._jws import SUPPORTED_ALGORITHMS
 from ansible_collections.apiauth.saas.plugins.module_utils._oauth2 import AUTH_METHODS, BASIC_ENCODINGS
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import DEFAULT_MIN_TTL
+
+
+def _env(group: dict, prefix: str, names=None) -> dict:
+    """The group with an environment fallback ``<prefix><NAME>`` on the named options."""
+    for name in names or group:
+        group[name]["fallback"] = (env_fallback, [prefix + name.upper()])
+    return group
+
 
 HTTP = {
     "validate_certs": {"type": "bool", "default": True},
@@ -51,16 +60,23 @@ OAUTH2 = {
     "basic_auth_encoding": {"type": "str", "choices": list(BASIC_ENCODINGS), "default": "form"},
     "scope": {"type": "list", "elements": "str"},
     "extra_params": {"type": "dict"},
-    "private_key_path": {"type": "path", "no_log": False},
-    "private_key_content": {"type": "str", "no_log": True},
-    "private_key_passphrase": {"type": "str", "no_log": True},
-    "key_id": {"type": "str", "no_log": False},
-    "signing_algorithm": {"type": "str", "choices": list(SUPPORTED_ALGORITHMS)},
-    "assertion_audience": {"type": "str"},
-    "assertion_lifetime": {"type": "int", "default": 60},
 }
 
-OAUTH2_MUTUALLY_EXCLUSIVE = [("private_key_path", "private_key_content")]
+
+def private_key_jwt(env_prefix: str) -> dict:
+    """The signing-key options, with environment fallbacks named for one vendor."""
+    return _env({
+        "private_key_path": {"type": "path", "no_log": False},
+        "private_key_content": {"type": "str", "no_log": True},
+        "private_key_passphrase": {"type": "str", "no_log": True},
+        "key_id": {"type": "str", "no_log": False},
+        "signing_algorithm": {"type": "str", "choices": list(SUPPORTED_ALGORITHMS)},
+        "assertion_audience": {"type": "str"},
+        "assertion_lifetime": {"type": "int", "default": 60},
+    }, env_prefix, ("private_key_path", "private_key_content", "private_key_passphrase", "key_id"))
+
+
+PRIVATE_KEY_MUTUALLY_EXCLUSIVE = [("private_key_path", "private_key_content")]
 
 THROUGHLINE = {
     "token_url": {"type": "str", "default": "https://api.findahelpline.com/oauth/token", "no_log": False},
@@ -68,21 +84,52 @@ THROUGHLINE = {
     "client_secret": {"type": "str", "required": True, "no_log": True},
 }
 
+THREDD = {
+    "environment": {"type": "str", "required": True, "choices": ["uat", "production"]},
+    "connectivity": {"type": "str", "default": "tls", "choices": ["tls", "mtls"]},
+    "region": {"type": "str", "default": "default", "choices": ["default", "emea", "apac", "0", "1", "2"]},
+    "base_url": {"type": "str"},
+    "token_url": {"type": "str", "no_log": False},
+    "client_id": {"type": "str", "required": True},
+    "client_secret": {"type": "str", "no_log": True},
+    "auth_method": {"type": "str", "default": "client_secret", "choices": ["client_secret", "private_key_jwt"]},
+    "signing_cert_path": {"type": "path"},
+    "certificate_warn_days": {"type": "int", "default": 30},
+    "content_type": {"type": "str", "default": "application/json"},
+    "jwks_preflight": {"type": "bool", "default": False},
+    "organisation_id": {"type": "str"},
+    "jwks_url": {"type": "str"},
+}
 
-def _env(group: dict, prefix: str, names=None) -> dict:
-    """The group with an environment fallback ``<prefix><NAME>`` on the named options."""
-    for name in names or group:
-        group[name]["fallback"] = (env_fallback, [prefix + name.upper()])
-    return group
+THOUGHTTRACE = {
+    "identity_url": {"type": "str", "default": "https://identity.thoughttrace.com"},
+    "token_url": {"type": "str", "no_log": False},
+    "client_id": {"type": "str", "required": True},
+    "client_secret": {"type": "str", "required": True, "no_log": True},
+}
+
+THRIVE = {
+    "environment": {"type": "str", "required": True, "choices": ["staging", "production"]},
+    "tenant_id": {"type": "str", "required": True},
+    "base_url": {"type": "str"},
+    "token_url": {"type": "str", "no_log": False},
+    "client_id": {"type": "str", "required": True},
+    "client_secret": {"type": "str", "required": True, "no_log": True},
+    "auth_method": {"type": "str", "default": "client_secret_basic",
+                    "choices": ["client_secret_basic", "client_secret_post"]},
+    "scope": {"type": "list", "elements": "str", "choices": ["api/all", "api/read", "api/write", "api/webhooks"]},
+}
 
 
 _env(HTTP, "APIAUTH_SAAS_")
 _env(CACHE, "APIAUTH_SAAS_")
-_env(OAUTH2, "APIAUTH_OAUTH2_", (
-    "token_url", "client_id", "client_secret", "auth_method", "scope",
-    "private_key_path", "private_key_content", "private_key_passphrase", "key_id",
-))
+_env(OAUTH2, "APIAUTH_OAUTH2_", ("token_url", "client_id", "client_secret", "auth_method", "scope"))
 _env(THROUGHLINE, "APIAUTH_THROUGHLINE_")
+_env(THREDD, "APIAUTH_THREDD_", ("environment", "connectivity", "region", "base_url", "token_url", "client_id",
+                                 "client_secret", "auth_method", "signing_cert_path", "organisation_id"))
+_env(THOUGHTTRACE, "APIAUTH_THOUGHTTRACE_", ("identity_url", "token_url", "client_id", "client_secret"))
+_env(THRIVE, "APIAUTH_THRIVE_", ("environment", "tenant_id", "base_url", "token_url", "client_id",
+                                 "client_secret", "scope"))
 
 
 def merge(*groups: dict) -> dict:
@@ -91,3 +138,23 @@ def merge(*groups: dict) -> dict:
         for name, option in group.items():
             spec[name] = dict(option)
     return spec
+
+
+# The options of each token plugin, shared by its module, action plugin and
+# lookup; modules add TOKEN_MODULE.
+TOKEN_PLUGINS = {
+    "oauth2": merge(OAUTH2, private_key_jwt("APIAUTH_OAUTH2_"), HTTP, CACHE),
+    "throughline": merge(THROUGHLINE, HTTP, CACHE),
+    "thredd": merge(THREDD, private_key_jwt("APIAUTH_THREDD_"), HTTP, CACHE),
+    "thoughttrace": merge(THOUGHTTRACE, HTTP, CACHE),
+    "thrive": merge(THRIVE, HTTP, CACHE),
+}
+
+MUTUALLY_EXCLUSIVE = {
+    "oauth2": PRIVATE_KEY_MUTUALLY_EXCLUSIVE,
+    "thredd": PRIVATE_KEY_MUTUALLY_EXCLUSIVE,
+}
+
+
+def module_spec(name: str) -> dict:
+    return merge(TOKEN_PLUGINS[name], TOKEN_MODULE)

@@ -279,9 +279,13 @@ def iso_utc(epoch: float) -> str:
     return datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def authorization_value(token_type: str, access_token: str) -> str:
-    """The Authorization header value; RFC 6750 spells the scheme ``Bearer``."""
-    scheme = "Bearer" if token_type.lower() == "bearer" else token_type
+def authorization_value(token_type: str, access_token: str, scheme: str | None = None) -> str:
+    """The Authorization header value; RFC 6750 spells the scheme ``Bearer``.
+
+    ``scheme`` overrides it for a vendor that documents another spelling.
+    """
+    if scheme is None:
+        scheme = "Bearer" if token_type.lower() == "bearer" else token_type
     return f"{scheme} {access_token}"
 
 
@@ -346,12 +350,12 @@ def parse_token_response(
     return record, expires_at
 
 
-def present_record(record: dict, *, now: float | None = None) -> dict:
+def present_record(record: dict, *, now: float | None = None, scheme: str | None = None) -> dict:
     """The record as modules and lookups return it, with times relative to now."""
     now = time.time() if now is None else now
     expires_at = record.get("expires_at")
     out = dict(record)
-    out["authorization"] = authorization_value(record["token_type"], record["access_token"])
+    out["authorization"] = authorization_value(record["token_type"], record["access_token"], scheme)
     out["expires_in"] = None if expires_at is None else max(0, int(expires_at - now))
     out["expires_at_iso"] = None if expires_at is None else iso_utc(expires_at)
     out["obtained_at_iso"] = iso_utc(record["obtained_at"])

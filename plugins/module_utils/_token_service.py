@@ -12,7 +12,7 @@ their options, so every adapter behaves the same. Nothing here imports Ansible.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
@@ -41,17 +41,54 @@ SECRET_OPTIONS = ("client_secret", "private_key_content", "private_key_passphras
 DEFAULT_MIN_TTL = 900
 
 
-@dataclass(frozen=True)
 class VendorProfile:
-    """What sets one vendor's token endpoint apart from plain OAuth 2.0."""
+    """What sets one vendor's token endpoint apart from plain OAuth 2.0.
 
-    name: str  # short and stable: part of every cache key
-    display_name: str  # shown in messages
-    default_token_url: str | None = None
-    # A vendor that documents one client authentication method gets it fixed.
-    auth_method: str | None = None
-    error_hints: dict = field(default_factory=dict)
-    expected_token_type: str = "bearer"
+    The defaults are plain OAuth 2.0; a vendor module sets attributes or
+    overrides the hooks (token_url, client_auth_method, identity_extra, check,
+    preflight, decorate), so get_token stays one path for every vendor.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        display_name: str,
+        default_token_url: str | None = None,
+        auth_method: str | None = None,
+        error_hints: dict | None = None,
+        expected_token_type: str = "bearer",
+        authorization_scheme: str | None = None,
+    ) -> None:
+        self.name = name  # short and stable: part of every cache key
+        self.display_name = display_name  # shown in messages
+        self.default_token_url = default_token_url
+        # A vendor that documents one client authentication method gets it fixed.
+        self.auth_method = auth_method
+        self.error_hints = error_hints or {}
+        self.expected_token_type = expected_token_type
+        # The Authorization scheme as the vendor documents it; None: as RFC 6750 spells it.
+        self.authorization_scheme = authorization_scheme
+
+    def token_url(self, params: dict) -> str:
+        return params.get("token_url") or self.default_token_url or ""
+
+    def client_auth_method(self, params: dict) -> str:
+        return self.auth_method or params.get("auth_method") or "client_secret_basic"
+
+    def identity_extra(self, params: dict) -> dict:
+        """Further fields that must separate cached tokens (environment, tenant...)."""
+        return {}
+
+    def check(self, params: dict, warnings: list) -> None:
+        """Checks made on every call, before the cache or any request (certificates...)."""
+
+    def preflight(self, params: dict, creds: ClientCredentials, client: HttpClient) -> None:
+        """Checks made only before a token request goes out (a published key...)."""
+
+    def decorate(self, record: dict, params: dict) -> dict:
+        """Vendor fields added to the record returned to the user (base URL, headers...)."""
+        return record
 
 
 GENERIC = VendorProfile(name="oauth2", display_name="OAuth 2.0 provider")
@@ -91,10 +128,10 @@ def _read_key_material(path: str, what: str) -> bytes:
 
 def credentials_from(params: dict, profile: VendorProfile) -> ClientCredentials:
     return ClientCredentials(
-        token_url=params.get("token_url") or profile.default_token_url or "",
+        token_url=profile.token_url(params),
         client_id=params.get("client_id") or "",
         client_secret=params.get("client_secret"),
-        auth_method=profile.auth_method or params.get("auth_method") or "client_secret_basic",
+        auth_method=profile.client_auth_method(params),
         basic_auth_encoding=params.get("basic_auth_encoding") or "form",
         scope=normalize_scope(params.get("scope")),
         extra_params=dict(params.get("extra_params") or {}),
@@ -109,7 +146,7 @@ def credentials_from(params: dict, profile: VendorProfile) -> ClientCredentials:
     )
 
 
-def cache_identity(creds: ClientCredentials, profile: VendorProfile) -> tuple[dict, list]:
+def cache_identity(creds: ClientCredentials, profile: VendorProfile, params: dict) -> tuple[dict, list]:
     """What makes two requests ask for the same token, and the secrets that key it.
 
     The secrets enter the cache key only through a keyed hash (see _token_cache),
@@ -127,6 +164,7 @@ def cache_identity(creds: ClientCredentials, profile: VendorProfile) -> tuple[di
         "signing_algorithm": creds.signing_algorithm,
         "assertion_audience": creds.assertion_audience,
     }
+    identity.update(profile.identity_extra(params))
     secrets = [creds.client_secret]
     if creds.auth_method == "private_key_jwt":
         if creds.private_key_content:
@@ -173,8 +211,9 @@ def get_token(params: dict, profile: VendorProfile = GENERIC) -> TokenOutcome:
     try:
         creds = credentials_from(params, profile)
         creds.validate()
+        profile.check(params, warnings)
         options = http_options(params)
-        identity, secrets = cache_identity(creds, profile)
+        identity, secrets = cache_identity(creds, profile, params)
         cert = _client_cert_material(params)
         if cert:
             secrets.append(cert)
@@ -187,6 +226,7 @@ def get_token(params: dict, profile: VendorProfile = GENERIC) -> TokenOutcome:
         def fetch():
             nonlocal client
             client = HttpClient(options, vendor=profile.display_name, redactor=redactor)
+            profile.preflight(params, creds, client)
             return fetch_token(creds, profile, client)
 
         min_ttl = DEFAULT_MIN_TTL if params.get("min_ttl") is None else int(params["min_ttl"])
@@ -210,7 +250,8 @@ def get_token(params: dict, profile: VendorProfile = GENERIC) -> TokenOutcome:
                 f"min_ttl ({min_ttl} s), so it will not be reused: "
                 "lower min_ttl to cache it."
             )
-        return TokenOutcome(record=present_record(record), source=result.source, warnings=warnings)
+        shown = present_record(record, scheme=profile.authorization_scheme)
+        return TokenOutcome(record=profile.decorate(shown, params), source=result.source, warnings=warnings)
     except ApiAuthError as exc:
         raise exc.redacted(redactor) from None
     finally:

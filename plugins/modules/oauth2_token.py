@@ -19,6 +19,7 @@ author:
   - apiauth.saas maintainers (@apiauth)
 extends_documentation_fragment:
   - apiauth.saas.oauth2
+  - apiauth.saas.private_key_jwt
   - apiauth.saas.http_options
   - apiauth.saas.cache
   - apiauth.saas.token_module
@@ -144,24 +145,17 @@ source:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import (
-    CACHE,
-    HTTP,
-    OAUTH2,
-    OAUTH2_MUTUALLY_EXCLUSIVE,
-    TOKEN_MODULE,
-    merge,
-)
+from ansible_collections.apiauth.saas.plugins.module_utils._argspec import MUTUALLY_EXCLUSIVE, module_spec
 from ansible_collections.apiauth.saas.plugins.module_utils._module_adapter import run_token_module
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import GENERIC
 
-ARGUMENT_SPEC = merge(OAUTH2, HTTP, CACHE, TOKEN_MODULE)
+ARGUMENT_SPEC = module_spec("oauth2")
 
 
 def main():
     module = AnsibleModule(
         argument_spec=ARGUMENT_SPEC,
-        mutually_exclusive=OAUTH2_MUTUALLY_EXCLUSIVE,
+        mutually_exclusive=MUTUALLY_EXCLUSIVE.get("oauth2", []),
         supports_check_mode=True,
     )
     run_token_module(module, GENERIC)

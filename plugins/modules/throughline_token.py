@@ -112,15 +112,19 @@ source:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import CACHE, HTTP, THROUGHLINE, TOKEN_MODULE, merge
+from ansible_collections.apiauth.saas.plugins.module_utils._argspec import MUTUALLY_EXCLUSIVE, module_spec
 from ansible_collections.apiauth.saas.plugins.module_utils._module_adapter import run_token_module
 from ansible_collections.apiauth.saas.plugins.module_utils._vendor_throughline import THROUGHLINE as PROFILE
 
-ARGUMENT_SPEC = merge(THROUGHLINE, HTTP, CACHE, TOKEN_MODULE)
+ARGUMENT_SPEC = module_spec("throughline")
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = AnsibleModule(
+        argument_spec=ARGUMENT_SPEC,
+        mutually_exclusive=MUTUALLY_EXCLUSIVE.get("throughline", []),
+        supports_check_mode=True,
+    )
     run_token_module(module, PROFILE)
 
 

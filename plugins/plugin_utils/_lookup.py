@@ -24,11 +24,13 @@ from ansible_collections.apiauth.saas.plugins.plugin_utils._action import unexpe
 
 display = Display()
 
-OUTPUTS = ("token", "authorization", "record")
-
 
 class TokenLookup(LookupBase):
-    """Return a token, its Authorization header value, or the whole record."""
+    """Return a token, its Authorization header value, the whole record, or API headers.
+
+    ``headers`` exists for vendors whose record carries them (Thredd); the
+    lookup's documented choices decide which outputs a lookup offers.
+    """
 
     PROFILE = GENERIC
     OPTION_NAMES: tuple = ()
@@ -55,6 +57,8 @@ class TokenLookup(LookupBase):
             return [record["authorization"]]
         if output == "record":
             return [dict(record, source=outcome.source)]
+        if output == "headers":
+            return [record["headers"]]
         return [record["access_token"]]
 
     def _templated_var_options(self, variables):

@@ -1,0 +1,100 @@
+# -*- coding: utf-8 -*-
+# Copyright: apiauth.saas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Checks of X.509 certificates before they are used: validity dates and key match.
+
+Internal to the collection: no stability promise to code outside it.
+
+Vendors such as Thredd issue transport (mTLS) and signing certificates that live
+350 days. An expired one fails every request, usually with an unhelpful TLS or
+invalid_client error, so it is caught here first, and one about to expire is
+reported while there is still time to renew it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from ansible_collections.apiauth.saas.plugins.module_utils._errors import KeyMaterialError, MissingLibraryError
+
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+except ImportError:
+    HAS_CRYPTOGRAPHY = False
+else:
+    HAS_CRYPTOGRAPHY = True
+
+_PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
+
+
+def load_certificate(path: str, *, what: str):
+    """The first certificate in a PEM file (which may also hold a key), or a DER file."""
+    if not HAS_CRYPTOGRAPHY:
+        raise MissingLibraryError("cryptography", f"to check the {what}")
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(1024 * 1024 + 1)
+    except OSError as exc:
+        raise KeyMaterialError(f"Cannot read the {what} {path}: {exc.strerror or exc}.") from None
+    match = _PEM_CERT.search(data)
+    try:
+        if match:
+            return x509.load_pem_x509_certificate(match.group(0))
+        return x509.load_der_x509_certificate(data)
+    except ValueError:
+        raise KeyMaterialError(
+            f"The {what} {path} holds no readable X.509 certificate (PEM or DER expected)."
+        ) from None
+
+
+def _not_after(cert) -> datetime.datetime:
+    value = getattr(cert, "not_valid_after_utc", None)
+    if value is None:  # cryptography < 42
+        value = cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
+    return value
+
+
+def _not_before(cert) -> datetime.datetime:
+    value = getattr(cert, "not_valid_before_utc", None)
+    if value is None:  # cryptography < 42
+        value = cert.not_valid_before.replace(tzinfo=datetime.timezone.utc)
+    return value
+
+
+def check_validity(path: str, *, what: str, warn_days: int = 30, now: datetime.datetime | None = None) -> str | None:
+    """Fail if the certificate is expired or not yet valid; a warning if it expires soon.
+
+    Returns the warning text, or None when the certificate has more than
+    ``warn_days`` left.
+    """
+    cert = load_certificate(path, what=what)
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    not_after, not_before = _not_after(cert), _not_before(cert)
+    stamp = not_after.strftime("%Y-%m-%d %H:%M UTC")
+    if not_after <= now:
+        raise KeyMaterialError(
+            f"The {what} {path} expired on {stamp}; every request with it would be refused.",
+            hint="Request a new certificate from the vendor and point the option at it.",
+        )
+    if not_before > now:
+        raise KeyMaterialError(
+            f"The {what} {path} is not valid before {not_before.strftime('%Y-%m-%d %H:%M UTC')}; "
+            "check the controller's clock or wait for it to become valid."
+        )
+    left = not_after - now
+    if left <= datetime.timedelta(days=warn_days):
+        days = left.days
+        when = f"in {days} days" if days >= 1 else "within a day"
+        return f"The {what} {path} expires {when}, on {stamp}: request a new one from the vendor now."
+    return None
+
+
+def certificate_matches_key(path: str, signing_key, *, what: str) -> bool:
+    """Whether the certificate at ``path`` holds the public half of ``signing_key`` (a _jws.SigningKey)."""
+    cert = load_certificate(path, what=what)
+    fmt = serialization.PublicFormat.SubjectPublicKeyInfo
+    ours = signing_key.public_key().public_bytes(serialization.Encoding.DER, fmt)
+    theirs = cert.public_key().public_bytes(serialization.Encoding.DER, fmt)
+    return ours == theirs

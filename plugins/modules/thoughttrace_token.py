@@ -1,0 +1,127 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: apiauth.saas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: thoughttrace_token
+short_description: Get a ThoughtTrace API access token
+version_added: 0.1.0
+description:
+  - Asks the ThoughtTrace IdP API (C(<identity_url>/connect/token)) for an access token with the client id and
+    secret of an API client, sent as form data.
+  - RV(authorization) spells the scheme C(bearer) as ThoughtTrace documents it.
+  - The token is cached on the controller and reused while it stays valid for O(min_ttl) seconds.
+  - Runs on the controller; the result is hidden from the task output unless O(censor_result=false).
+author:
+  - apiauth.saas maintainers (@apiauth)
+extends_documentation_fragment:
+  - apiauth.saas.thoughttrace
+  - apiauth.saas.http_options
+  - apiauth.saas.cache
+  - apiauth.saas.token_module
+seealso:
+  - plugin: apiauth.saas.thoughttrace_token
+    plugin_type: lookup
+    description: The same token from a lookup, for templates.
+  - module: apiauth.saas.oauth2_token
+"""
+
+EXAMPLES = r"""
+# The variables below come from your inventory and vault. `make demo` defines
+# them for the bundled simulator, where these tasks run. Against ThoughtTrace,
+# leave identity_url and ca_path out.
+
+- name: Get a ThoughtTrace token
+  apiauth.saas.thoughttrace_token:
+    client_id: "{{ thoughttrace_client_id }}"
+    client_secret: "{{ thoughttrace_client_secret }}"
+    identity_url: "{{ thoughttrace_identity_url }}"
+    ca_path: "{{ sim_ca_path }}"
+  register: thoughttrace
+
+- name: List workspaces with it
+  ansible.builtin.uri:
+    url: "{{ sim_base_url }}/thoughttrace/api/v1/workspaces"
+    headers:
+      Authorization: "{{ thoughttrace.authorization }}"
+    ca_path: "{{ sim_ca_path }}"
+  no_log: true
+"""
+
+RETURN = r"""
+access_token:
+  description: The access token. Also in RV(authorization), ready for a header.
+  returned: success
+  type: str
+  sample: eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl
+authorization:
+  description: The C(Authorization) header value, scheme and token, for example for M(ansible.builtin.uri).
+  returned: success
+  type: str
+  sample: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl
+token_type:
+  description: The token type as the server named it.
+  returned: success
+  type: str
+  sample: Bearer
+scope:
+  description: The granted scopes, space-separated; the requested ones when the server did not say.
+  returned: success
+  type: str
+  sample: api
+expires_in:
+  description: Seconds the token stays valid from now; null when the server did not say.
+  returned: success
+  type: int
+  sample: 3542
+expires_at:
+  description: When the token expires, in seconds since the epoch; null when the server did not say.
+  returned: success
+  type: int
+  sample: 1795467600
+expires_at_iso:
+  description: RV(expires_at) as an ISO 8601 UTC time.
+  returned: success
+  type: str
+  sample: "2026-11-23T20:20:00Z"
+obtained_at:
+  description: When the token was requested, in seconds since the epoch.
+  returned: success
+  type: int
+  sample: 1795464000
+obtained_at_iso:
+  description: RV(obtained_at) as an ISO 8601 UTC time.
+  returned: success
+  type: str
+  sample: "2026-11-23T19:20:00Z"
+lifetime:
+  description: The token's whole life in seconds as the server gave it (C(expires_in) at issue).
+  returned: success
+  type: int
+  sample: 3600
+source:
+  description: Where the token came from, V(network) (a new token, reported as changed), V(memory) or V(file).
+  returned: success
+  type: str
+  sample: file
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.apiauth.saas.plugins.module_utils._argspec import module_spec
+from ansible_collections.apiauth.saas.plugins.module_utils._module_adapter import run_token_module
+from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thoughttrace import THOUGHTTRACE
+
+ARGUMENT_SPEC = module_spec("thoughttrace")
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    run_token_module(module, THOUGHTTRACE)
+
+
+if __name__ == "__main__":
+    main()

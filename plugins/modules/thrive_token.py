@@ -1,0 +1,140 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: apiauth.saas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: thrive_token
+short_description: Get a THRIVE API access token with OAuth 2.0 client credentials
+version_added: 0.1.0
+description:
+  - Asks the token endpoint of a THRIVE tenant (C(<base>/oauth2/token/<tenant_id>) on C(public.api.learn.link) or
+    C(public.api.learnstaging.link)) for an access token with the client credentials grant.
+  - Tokens live an hour. They are cached on the controller per environment, tenant, client, secret and scope,
+    and reused while they stay valid for O(min_ttl) seconds.
+  - Runs on the controller; the result is hidden from the task output unless O(censor_result=false).
+author:
+  - apiauth.saas maintainers (@apiauth)
+extends_documentation_fragment:
+  - apiauth.saas.thrive
+  - apiauth.saas.http_options
+  - apiauth.saas.cache
+  - apiauth.saas.token_module
+seealso:
+  - plugin: apiauth.saas.thrive_token
+    plugin_type: lookup
+    description: The same token from a lookup, for templates.
+  - module: apiauth.saas.oauth2_token
+"""
+
+EXAMPLES = r"""
+# The variables below come from your inventory and vault. `make demo` defines
+# them for the bundled simulator, where these tasks run. Against THRIVE, leave
+# base_url and ca_path out.
+
+- name: Get a read-only THRIVE token for a staging tenant
+  apiauth.saas.thrive_token:
+    environment: staging
+    tenant_id: "{{ thrive_tenant_id }}"
+    client_id: "{{ thrive_client_id }}"
+    client_secret: "{{ thrive_client_secret }}"
+    scope: [api/read]
+    base_url: "{{ thrive_staging_base_url }}"
+    ca_path: "{{ sim_ca_path }}"
+  register: thrive
+
+- name: List users with it
+  ansible.builtin.uri:
+    url: "{{ thrive_staging_base_url }}/api/v1/users"
+    headers:
+      Authorization: "{{ thrive.authorization }}"
+    ca_path: "{{ sim_ca_path }}"
+  no_log: true
+"""
+
+RETURN = r"""
+access_token:
+  description: The access token. Also in RV(authorization), ready for a header.
+  returned: success
+  type: str
+  sample: eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl
+authorization:
+  description: The C(Authorization) header value, scheme and token, for example for M(ansible.builtin.uri).
+  returned: success
+  type: str
+  sample: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl
+token_type:
+  description: The token type as the server named it.
+  returned: success
+  type: str
+  sample: Bearer
+scope:
+  description: The granted scopes, space-separated; the requested ones when the server did not say.
+  returned: success
+  type: str
+  sample: api/read
+expires_in:
+  description: Seconds the token stays valid from now; null when the server did not say.
+  returned: success
+  type: int
+  sample: 3542
+expires_at:
+  description: When the token expires, in seconds since the epoch; null when the server did not say.
+  returned: success
+  type: int
+  sample: 1795467600
+expires_at_iso:
+  description: RV(expires_at) as an ISO 8601 UTC time.
+  returned: success
+  type: str
+  sample: "2026-11-23T20:20:00Z"
+obtained_at:
+  description: When the token was requested, in seconds since the epoch.
+  returned: success
+  type: int
+  sample: 1795464000
+obtained_at_iso:
+  description: RV(obtained_at) as an ISO 8601 UTC time.
+  returned: success
+  type: str
+  sample: "2026-11-23T19:20:00Z"
+lifetime:
+  description: The token's whole life in seconds as the server gave it (C(expires_in) at issue).
+  returned: success
+  type: int
+  sample: 3600
+source:
+  description: Where the token came from, V(network) (a new token, reported as changed), V(memory) or V(file).
+  returned: success
+  type: str
+  sample: file
+environment:
+  description: The THRIVE environment the token is for.
+  returned: success
+  type: str
+  sample: staging
+tenant_id:
+  description: The tenant the token is for.
+  returned: success
+  type: str
+  sample: eu-west-2_AbCdEf123
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.apiauth.saas.plugins.module_utils._argspec import module_spec
+from ansible_collections.apiauth.saas.plugins.module_utils._module_adapter import run_token_module
+from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thrive import THRIVE
+
+ARGUMENT_SPEC = module_spec("thrive")
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    run_token_module(module, THRIVE)
+
+
+if __name__ == "__main__":
+    main()
