@@ -29,8 +29,9 @@ def _out(tmp_path: Path) -> Path:
 def _demo_secrets(sim) -> list:
     demo = sim.demo_vars()
     values = [demo[k] for k in demo if k.endswith("_secret")]
-    for key in ("demo_jwt_key_path", "demo_mtls_key_path"):
-        values.append(Path(demo[key]).read_text())
+    for key in demo:
+        if key.endswith("_key_path"):  # private keys: demo_jwt_key, demo_mtls_key, thredd_signing_key...
+            values.append(Path(demo[key]).read_text())
     return values
 
 

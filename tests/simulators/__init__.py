@@ -17,4 +17,7 @@ from __future__ import annotations
 VENDOR_MODULES: tuple[str, ...] = (
     "oauth2",
     "throughline",
+    "thredd",
+    "thoughttrace",
+    "thrive",
 )

@@ -1,6 +1,7 @@
 """Test-only control API under ``/_sim/`` (same loopback listener, not audited).
 
-    GET    /_sim/health            {"ok": true, "base_url", "vendors": {name: {"token_path"}}}
+    GET    /_sim/health            {"ok": true, "base_url", "vendors": {name: {"token_path", "listeners"}},
+                                    "listeners": {name: {"url", "port", "client_cert", "vendor", ...attrs}}}
     POST   /_sim/clients           register/replace a client (see _client_from_json), or revoke
     GET    /_sim/clients           registered clients (no secrets, fingerprints only)
     POST   /_sim/faults            {"vendor": name|"*", "faults": [...]} appended FIFO
@@ -8,14 +9,20 @@
     DELETE /_sim/faults            clear every queue
     GET    /_sim/audit             audit entries (JSON list)
     DELETE /_sim/audit             clear audit (memory and file)
-    POST   /_sim/certs             {"name"} -> issue a client cert; {"cert_path", "key_path", "fingerprint"}
+    POST   /_sim/certs             {"name", "days_valid"?, "expired"?} -> issue a client cert signed by the CA;
+                                   {"cert_path", "key_path", "fingerprint", "not_before", "not_after"}
     DELETE /_sim/tokens            {"vendor"?} forget issued tokens (they stop working on sample APIs)
+
+Vendor modules may add their own admin routes (Thredd: ``/_sim/jwks``) and an
+``admit_client(app, client)`` hook that validates vendor-specific client fields
+(environment, tenant_id, organisation_id) before a client is stored.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from . import certs
 from .core import (
     AUTH_METHODS,
     AdminError,
@@ -26,12 +33,18 @@ from .core import (
     json_response,
     load_public_key,
     normalize_cert_fingerprint,
+    partition_of,
 )
 
 CLIENT_FIELDS = frozenset({
     "vendor", "client_id", "client_secret", "auth_methods", "public_key_pem", "kid", "cert_fingerprint",
     "token_lifetime", "scope", "basic_encoding", "audience", "revoked",
+    "environment", "tenant_id", "organisation_id",
 })
+# Fields that only mean something to vendors with an admit_client hook.
+VENDOR_FIELDS = ("environment", "tenant_id", "organisation_id")
+# {"vendor", "client_id", "revoked"} (plus the partition fields) flips an existing client's flag.
+REVOKE_FIELDS = frozenset({"vendor", "client_id", "revoked", "environment", "tenant_id"})
 
 
 def register(app: SimApp) -> None:
@@ -62,8 +75,13 @@ def _object_body(req: Request) -> dict[str, Any]:
 
 def _health(req: Request) -> Response:
     app = req.app
-    vendors = {name: {"token_path": app.token_paths.get(name)} for name in app.vendors}
-    return json_response(200, {"ok": True, "base_url": app.base_url, "vendors": vendors})
+    vendors = {
+        name: {"token_path": app.token_paths.get(name),
+               "listeners": [n for n, spec in app.listeners.items() if spec.vendor == name]}
+        for name in app.vendors
+    }
+    listeners = {name: spec.describe() for name, spec in app.listeners.items()}
+    return json_response(200, {"ok": True, "base_url": app.base_url, "vendors": vendors, "listeners": listeners})
 
 
 def _optional_str(body: dict[str, Any], name: str) -> str | None:
@@ -115,7 +133,7 @@ def _client_from_json(app: SimApp, body: dict[str, Any]) -> Client:
     if not isinstance(revoked, bool):
         raise AdminError("revoked must be a boolean")
 
-    return Client(
+    client = Client(
         vendor=vendor,
         client_id=client_id,
         client_secret=_optional_str(body, "client_secret"),
@@ -128,7 +146,18 @@ def _client_from_json(app: SimApp, body: dict[str, Any]) -> Client:
         basic_encoding=encoding,
         audience=_optional_str(body, "audience"),
         revoked=revoked,
+        environment=_optional_str(body, "environment"),
+        tenant_id=_optional_str(body, "tenant_id"),
+        organisation_id=_optional_str(body, "organisation_id"),
     )
+    admit = getattr(app.vendors[vendor], "admit_client", None)
+    if admit is not None:
+        admit(app, client)  # raises AdminError; may normalise fields or publish keys
+    else:
+        used = [name for name in VENDOR_FIELDS if getattr(client, name) is not None]
+        if used:
+            raise AdminError(f"vendor {vendor!r} does not use {', '.join(used)}")
+    return client
 
 
 def _post_client(req: Request) -> Response:
@@ -137,9 +166,10 @@ def _post_client(req: Request) -> Response:
     # {"vendor", "client_id", "revoked": bool} alone on an existing client flips
     # its revoked flag and keeps its credentials (so "right secret, but revoked"
     # can be tested); anything else registers or replaces the client.
-    if set(body) <= {"vendor", "client_id", "revoked"} and "revoked" in body:
+    if set(body) <= REVOKE_FIELDS and "revoked" in body:
         with app.lock:
-            existing = app.get_client(str(body.get("vendor")), body.get("client_id"))
+            partition = partition_of(_optional_str(body, "environment"), _optional_str(body, "tenant_id"))
+            existing = app.get_client(str(body.get("vendor")), body.get("client_id"), partition)
             if existing is not None:
                 if not isinstance(body["revoked"], bool):
                     raise AdminError("revoked must be a boolean")
@@ -189,8 +219,18 @@ def _post_cert(req: Request) -> Response:
     name = body.get("name")
     if not isinstance(name, str):
         raise AdminError("name (string) is required")
-    cert_path, key_path, digest = req.app.issue_client_cert(name)
-    return json_response(200, {"cert_path": cert_path, "key_path": key_path, "fingerprint": digest})
+    days_valid = body.get("days_valid")
+    if days_valid is not None and (not isinstance(days_valid, (int, float)) or isinstance(days_valid, bool)
+                                   or not 0 < days_valid <= 36500):
+        raise AdminError("days_valid must be a number of days within 0..36500")
+    expired = body.get("expired", False)
+    if not isinstance(expired, bool):
+        raise AdminError("expired must be a boolean")
+    cert_path, key_path, digest = req.app.issue_client_cert(name, days_valid=days_valid, expired=expired)
+    with open(cert_path, "rb") as handle:
+        not_before, not_after = certs.cert_validity(handle.read())
+    return json_response(200, {"cert_path": cert_path, "key_path": key_path, "fingerprint": digest,
+                               "not_before": not_before, "not_after": not_after})
 
 
 def _delete_tokens(req: Request) -> Response:

@@ -3,6 +3,8 @@
     serve --state-dir DIR [--port P] [--verbose]
         Serve until SIGTERM/SIGINT. Writes DIR/ca.pem, DIR/audit.jsonl,
         DIR/demo-vars.yml (0600), demo keys/certs, then DIR/sim.json once listening.
+        --port is the main listener's; extra vendor listeners (Thredd) get random ports,
+        listed in sim.json under "listeners".
 
     run --state-dir DIR [--port P] [--verbose] -- CMD [ARGS...]
         Serve in this process, run CMD with APIAUTH_SIM_BASE_URL,
@@ -19,11 +21,11 @@ import signal
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import VENDOR_MODULES, admin
-from .core import SimApp, SimServer, write_file_atomic
+from .core import MAIN_LISTENER, SimApp, SimServer, write_file_atomic
 from .varsfile import write_vars_file
 
 SIM_JSON = "sim.json"
@@ -33,14 +35,19 @@ VARS_FILE = "demo-vars.yml"
 @dataclass
 class RunningSim:
     app: SimApp
-    server: SimServer
+    server: SimServer  # the main listener
     thread: threading.Thread
     info: dict[str, Any]
+    # Extra vendor listeners (e.g. Thredd's four), each with its serving thread.
+    extra: list[tuple[SimServer, threading.Thread]] = field(default_factory=list)
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
+        servers = [(self.server, self.thread)] + list(self.extra)
+        for server, _thread in servers:
+            server.shutdown()
+            server.server_close()
+        for _server, thread in servers:
+            thread.join(timeout=5)
         try:
             os.unlink(os.path.join(self.app.state_dir, SIM_JSON))
         except OSError:
@@ -67,6 +74,8 @@ def launch(state_dir: str, port: int = 0, verbose: bool = False) -> RunningSim:
 
     app = build_app(state_dir, VENDOR_MODULES, verbose=verbose)
     server = SimServer(app, port)
+    # Bound before seeding: demo vars carry the listeners' URLs.
+    extra_servers = [SimServer(app, 0, listener=name) for name in app.listeners if name != MAIN_LISTENER]
 
     variables: dict[str, str] = {"sim_base_url": app.base_url, "sim_ca_path": app.ca_path}
     for module in app.vendors.values():
@@ -79,6 +88,12 @@ def launch(state_dir: str, port: int = 0, verbose: bool = False) -> RunningSim:
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
                               name="apiauth-sim", daemon=True)
     thread.start()
+    extra = []
+    for extra_server in extra_servers:
+        extra_thread = threading.Thread(target=extra_server.serve_forever, kwargs={"poll_interval": 0.2},
+                                        name=f"apiauth-sim-{extra_server.listener}", daemon=True)
+        extra_thread.start()
+        extra.append((extra_server, extra_thread))
     info = {
         "base_url": app.base_url,
         "port": server.port,
@@ -87,9 +102,10 @@ def launch(state_dir: str, port: int = 0, verbose: bool = False) -> RunningSim:
         "state_dir": state_dir,
         "vars_path": vars_path,
         "pid": os.getpid(),
+        "listeners": {name: spec.url for name, spec in app.listeners.items()},
     }
     write_file_atomic(sim_json, json.dumps(info, indent=2) + "\n", 0o644)
-    return RunningSim(app, server, thread, info)
+    return RunningSim(app, server, thread, info, extra)
 
 
 def _serve(args: argparse.Namespace) -> int:

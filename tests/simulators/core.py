@@ -5,6 +5,13 @@ routes with :meth:`SimApp.add_route` and fill in ``request.audit`` fields. The
 core applies faults (see :data:`FAULT_KINDS`) around token-endpoint handlers
 and writes one audit line per non-admin request.
 
+Besides the main listener (``MAIN_LISTENER``: admin API and most vendors), a
+vendor may declare extra HTTPS listeners with :meth:`SimApp.add_listener`: each
+gets its own port on 127.0.0.1 and its own route table, shares the CA and the
+server certificate, and either accepts (``"optional"``) or demands
+(``"required"``) a client certificate signed by the simulator CA. Route paths
+may hold ``{name}`` segments; their values arrive in ``Request.path_params``.
+
 Secrets policy: raw secrets, assertions and tokens are never logged, audited or
 written to disk by this module; only :func:`fingerprint` values are.
 """
@@ -38,7 +45,11 @@ import trustme
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from . import certs
+
 ADMIN_PREFIX = "/_sim/"
+MAIN_LISTENER = "main"
+CLIENT_CERT_MODES = {"optional": ssl.CERT_OPTIONAL, "required": ssl.CERT_REQUIRED}
 
 # Client authentication methods understood by the generic token endpoint.
 AUTH_METHODS: tuple[str, ...] = (
@@ -63,6 +74,7 @@ CONNECTION_IDLE_TIMEOUT = 120.0
 HANDSHAKE_TIMEOUT = 10.0
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_PATH_PARAM_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -101,6 +113,15 @@ def load_public_key(pem: str) -> Any:
         return x509.load_pem_x509_certificate(data).public_key()
     except ValueError:
         raise ValueError("public_key_pem is neither a PEM public key nor a PEM certificate") from None
+
+
+def partition_of(environment: str | None = None, tenant_id: str | None = None) -> str:
+    """Key under which a client id is unique: ``""``, ``"uat"``, ``"staging/eu-west-2_X"``...
+
+    Vendors with separate environments or tenants keep separate client
+    registries, so the same client id may exist in several of them.
+    """
+    return "/".join(part for part in (environment, tenant_id) if part)
 
 
 def utc_now_iso() -> str:
@@ -158,6 +179,14 @@ class Client:
     basic_encoding: str = "form"  # "form" (RFC 6749 §2.3.1) or "raw"
     audience: str | None = None  # expected JWT "aud" instead of the token URL
     revoked: bool = False
+    # Vendor-specific registration (validated by the vendor's ``admit_client``).
+    environment: str | None = None  # thredd: uat|production; thrive: staging|production
+    tenant_id: str | None = None  # thrive
+    organisation_id: str | None = None  # thredd: signing keys live in the organisation's JWKS
+
+    @property
+    def partition(self) -> str:
+        return partition_of(self.environment, self.tenant_id)
 
     def allows(self, method: str) -> bool:
         if self.auth_methods is not None:
@@ -165,7 +194,7 @@ class Client:
         if method in ("client_secret_basic", "client_secret_post"):
             return self.client_secret is not None
         if method == "private_key_jwt":
-            return self.public_key_pem is not None
+            return self.public_key_pem is not None or self.organisation_id is not None
         if method == "tls_client_auth":
             return self.cert_fingerprint is not None
         return False
@@ -185,6 +214,9 @@ class Client:
             "basic_encoding": self.basic_encoding,
             "audience": self.audience,
             "revoked": self.revoked,
+            "environment": self.environment,
+            "tenant_id": self.tenant_id,
+            "organisation_id": self.organisation_id,
         }
 
 
@@ -194,6 +226,12 @@ class IssuedToken:
     client_id: str
     expires_at: float
     scope: str | None
+    # Optional binding, set by vendors that need it (see ClientCredentialsEndpoint._token_binding).
+    environment: str | None = None
+    tenant_id: str | None = None
+    listener: str | None = None
+    connectivity: str | None = None
+    cert_sha256: str | None = None  # RFC 8705 §3: certificate-bound token (cnf x5t#S256)
 
 
 @dataclass
@@ -219,6 +257,8 @@ class Request:
     vendor: str | None
     audit: dict[str, Any]
     clock_offset: float = 0.0
+    listener: str = MAIN_LISTENER
+    path_params: dict[str, str] = field(default_factory=dict)
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name)
@@ -270,6 +310,26 @@ class Route:
     # Optional: fill audit fields (client_id, auth_method, fingerprints) without
     # validating anything. Run even when a fault replaces the handler's answer.
     inspect: Callable[[Request], None] | None = None
+    listener: str = MAIN_LISTENER
+    # Compiled form of a path with {name} segments; None for a literal path.
+    pattern: re.Pattern[str] | None = None
+
+
+@dataclass
+class Listener:
+    """One HTTPS port on 127.0.0.1 with its own routes."""
+
+    name: str
+    client_cert: str = "optional"  # key of CLIENT_CERT_MODES
+    vendor: str | None = None  # owning vendor (None: the main listener)
+    # Copied into every audit entry of this listener (e.g. environment, connectivity).
+    attrs: dict[str, str] = field(default_factory=dict)
+    port: int | None = None
+    url: str | None = None  # https://127.0.0.1:<port>, once bound
+
+    def describe(self) -> dict[str, Any]:
+        return dict(self.attrs, name=self.name, url=self.url, port=self.port, client_cert=self.client_cert,
+                    vendor=self.vendor)
 
 
 # --------------------------------------------------------------------------- application state
@@ -287,10 +347,17 @@ class SimApp:  # pylint: disable=too-many-public-methods
         self.ca_path = os.path.join(self.state_dir, "ca.pem")
         self.audit_path = os.path.join(self.state_dir, "audit.jsonl")
         self.base_url = ""  # set once bound
-        self.routes: dict[tuple[str, str], Route] = {}
+        self.listeners: dict[str, Listener] = {MAIN_LISTENER: Listener(MAIN_LISTENER)}
+        # (listener, method, path) -> route, for literal paths; patterned ones in order.
+        self.routes: dict[tuple[str, str, str], Route] = {}
+        self._pattern_routes: list[Route] = []
         self.vendors: dict[str, Any] = {}  # vendor name -> module (for seed_demo)
+        # Token path of each vendor on the main listener (the first one registered).
         self.token_paths: dict[str, str] = {}
-        self.clients: dict[tuple[str, str], Client] = {}
+        # Per-vendor state a vendor module keeps on the app (e.g. Thredd's JWKS).
+        self.vendor_state: dict[str, Any] = {}
+        # (vendor, partition, client_id) -> client; see Client.partition.
+        self.clients: dict[tuple[str, str, str], Client] = {}
         self.tokens: dict[str, IssuedToken] = {}
         self._jtis: dict[tuple[str, str, str], float] = {}
         self._faults: dict[str, collections.deque[Fault]] = {}
@@ -317,44 +384,104 @@ class SimApp:  # pylint: disable=too-many-public-methods
             self.vendors[module.VENDOR] = module
             module.register(self)
 
+    def add_listener(self, name: str, *, client_cert: str = "optional", vendor: str | None = None,
+                     attrs: dict[str, str] | None = None) -> Listener:
+        """Declare an extra HTTPS listener (bound by the CLI next to the main one)."""
+        if not _NAME_RE.match(name) or name in self.listeners:
+            raise ValueError(f"bad or duplicate listener name {name!r}")
+        if client_cert not in CLIENT_CERT_MODES:
+            raise ValueError(f"client_cert must be one of {sorted(CLIENT_CERT_MODES)}")
+        listener = Listener(name, client_cert, vendor, dict(attrs or {}))
+        self.listeners[name] = listener
+        return listener
+
+    def listener_url(self, name: str) -> str:
+        url = self.listeners[name].url
+        if not url:
+            raise RuntimeError(f"listener {name!r} is not bound yet")
+        return url
+
     def add_route(self, method: str, path: str, handler: Handler, *, vendor: str | None, kind: str = "api",
-                  inspect: Callable[[Request], None] | None = None) -> None:
-        key = (method.upper(), path)
-        if key in self.routes:
+                  inspect: Callable[[Request], None] | None = None, listener: str = MAIN_LISTENER) -> None:
+        """Mount ``handler``; ``path`` may contain ``{name}`` segments (one path segment each)."""
+        if listener not in self.listeners:
+            raise ValueError(f"unknown listener {listener!r}")
+        method = method.upper()
+        pattern = None
+        if _PATH_PARAM_RE.search(path):
+            regex = "".join(
+                f"(?P<{piece}>[^/]+)" if index % 2 else re.escape(piece)
+                for index, piece in enumerate(_PATH_PARAM_RE.split(path)))
+            pattern = re.compile(f"^{regex}$")
+        route = Route(method, path, vendor, kind, handler, inspect, listener, pattern)
+        key = (listener, method, path)
+        if key in self.routes or any(
+                (r.listener, r.method, r.path) == key for r in self._pattern_routes):
             raise ValueError(f"route already registered: {key}")
-        self.routes[key] = Route(method.upper(), path, vendor, kind, handler, inspect)
-        if kind == "token" and vendor is not None:
-            self.token_paths[vendor] = path
+        if pattern is None:
+            self.routes[key] = route
+        else:
+            self._pattern_routes.append(route)
+        if kind == "token" and vendor is not None and listener == MAIN_LISTENER:
+            self.token_paths.setdefault(vendor, path)
 
-    def match(self, method: str, path: str) -> tuple[Route | None, list[str]]:
-        """Route for (method, path), and the methods allowed on that path."""
-        allowed = sorted(m for (m, p) in self.routes if p == path)
-        return self.routes.get((method, path)), allowed
+    def _routes_for_path(self, path: str, listener: str) -> list[tuple[Route, dict[str, str]]]:
+        found = [(r, {}) for (lst, _m, p), r in self.routes.items() if lst == listener and p == path]
+        if found:
+            return found
+        for route in self._pattern_routes:
+            if route.listener == listener and route.pattern is not None:
+                hit = route.pattern.match(path)
+                if hit:
+                    params = {k: urllib.parse.unquote(v) for k, v in hit.groupdict().items()}
+                    found.append((route, params))
+        return found
 
-    def vendor_of_path(self, path: str) -> str | None:
-        for (_m, p), route in self.routes.items():
-            if p == path:
-                return route.vendor
-        return None
+    def match(self, method: str, path: str, listener: str = MAIN_LISTENER
+              ) -> tuple[Route | None, list[str], dict[str, str]]:
+        """Route for (method, path) on ``listener``, the methods allowed on that path, and path params."""
+        candidates = self._routes_for_path(path, listener)
+        allowed = sorted({route.method for route, _params in candidates})
+        for route, params in candidates:
+            if route.method == method:
+                return route, allowed, params
+        return None, allowed, {}
+
+    def vendor_of_path(self, path: str, listener: str = MAIN_LISTENER) -> str | None:
+        for route, _params in self._routes_for_path(path, listener):
+            return route.vendor
+        return self.listeners[listener].vendor if listener in self.listeners else None
+
+    def token_vendors(self, listener: str) -> set[str]:
+        """Vendors with a token endpoint on ``listener`` (whose faults may hit its connections)."""
+        routes = list(self.routes.values()) + self._pattern_routes
+        return {r.vendor for r in routes if r.kind == "token" and r.listener == listener and r.vendor}
 
     # ---- clients
 
     def put_client(self, client: Client) -> None:
         with self.lock:
-            self.clients[(client.vendor, client.client_id)] = client
+            self.clients[(client.vendor, client.partition, client.client_id)] = client
 
-    def get_client(self, vendor: str, client_id: str | None) -> Client | None:
+    def get_client(self, vendor: str, client_id: str | None, partition: str = "") -> Client | None:
+        """The client of ``vendor`` in ``partition`` (see :func:`partition_of`)."""
         if client_id is None:
             return None
         with self.lock:
-            return self.clients.get((vendor, client_id))
+            return self.clients.get((vendor, partition, client_id))
+
+    def client_partitions(self, vendor: str, client_id: str | None) -> list[str]:
+        """Partitions in which ``vendor`` has a client with this id (for helpful error texts)."""
+        with self.lock:
+            return sorted(p for (v, p, c) in self.clients if v == vendor and c == client_id)
 
     # ---- tokens
 
-    def issue_token(self, vendor: str, client_id: str, lifetime: int, scope: str | None) -> str:
+    def issue_token(self, vendor: str, client_id: str, lifetime: int, scope: str | None, **binding: Any) -> str:
+        """New random token; ``binding`` sets the optional IssuedToken fields (environment, cert_sha256...)."""
         token = secrets.token_urlsafe(40)  # 54 url-safe characters
         with self.lock:
-            self.tokens[token] = IssuedToken(vendor, client_id, time.time() + lifetime, scope)
+            self.tokens[token] = IssuedToken(vendor, client_id, time.time() + lifetime, scope, **binding)
         return token
 
     def lookup_token(self, token: str, vendor: str) -> IssuedToken | None:
@@ -449,15 +576,19 @@ class SimApp:  # pylint: disable=too-many-public-methods
                     return self._consume(queue)
         return None
 
-    def take_connection_fault(self) -> Fault | None:
-        """At accept time: consume a reset_before sitting at the head of any queue.
+    def take_connection_fault(self, vendors: set[str] | None = None) -> Fault | None:
+        """At accept time: consume a reset_before sitting at the head of a queue.
 
         The path is unknown before the TLS handshake, so this hits the next new
-        connection whatever it is for. Admin clients should keep their
-        connection alive (the fixture does) to stay out of the way.
+        connection of the listener whatever it is for. ``vendors``: the vendors
+        with a token endpoint on that listener (None: any); the ``"*"`` queue
+        always applies. Admin clients should keep their connection alive (the
+        fixture does) to stay out of the way.
         """
         with self.lock:
-            for queue in self._faults.values():
+            for key, queue in self._faults.items():
+                if vendors is not None and key != "*" and key not in vendors:
+                    continue
                 if queue and queue[0].kind == "reset_before":
                     return self._consume(queue)
         return None
@@ -477,13 +608,14 @@ class SimApp:  # pylint: disable=too-many-public-methods
     # ---- audit
 
     def new_audit(self, method: str | None, path: str | None, query: str, vendor: str | None,
-                  endpoint: str, peer: PeerCert | None) -> dict[str, Any]:
+                  endpoint: str, peer: PeerCert | None, listener: str = MAIN_LISTENER) -> dict[str, Any]:
         query_names = sorted({name for name, _v in urllib.parse.parse_qsl(query, keep_blank_values=True)})
-        return {
+        entry = {
             "seq": None,
             "ts": utc_now_iso(),
+            "listener": listener,
             "vendor": vendor,
-            "endpoint": endpoint,  # token | api | unknown | connection
+            "endpoint": endpoint,  # token | api | jwks | unknown | connection
             "method": method,
             "path": path,
             "status": None,
@@ -503,6 +635,10 @@ class SimApp:  # pylint: disable=too-many-public-methods
             "client_cert_sha256": peer.sha256 if peer else None,
             "client_cert_cn": peer.subject_cn if peer else None,
         }
+        spec = self.listeners.get(listener)
+        if spec is not None:
+            entry.update(spec.attrs)  # e.g. environment, connectivity of a Thredd listener
+        return entry
 
     def record(self, entry: dict[str, Any]) -> None:
         with self.lock:
@@ -527,32 +663,47 @@ class SimApp:  # pylint: disable=too-many-public-methods
 
     # ---- TLS
 
-    def server_context(self) -> ssl.SSLContext:
+    def server_context(self, client_cert: str = "optional") -> ssl.SSLContext:
+        """Server TLS context; ``client_cert`` "optional" or "required" (see CLIENT_CERT_MODES)."""
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         self._server_cert.configure_cert(ctx)
-        # Client certificates are optional, but a presented one must chain to our CA.
+        # A presented client certificate must chain to our CA (and be within its validity).
         self.ca.configure_trust(ctx)
-        ctx.verify_mode = ssl.CERT_OPTIONAL
+        ctx.verify_mode = CLIENT_CERT_MODES[client_cert]
         return ctx
 
-    def issue_client_cert(self, name: str, directory: str | None = None) -> tuple[str, str, str]:
+    def issue_client_cert(self, name: str, directory: str | None = None, *, days_valid: float | None = None,
+                          expired: bool = False) -> tuple[str, str, str]:
         """Issue a client certificate (CN=name) and write ``<name>.pem`` + ``<name>.key`` (0600).
 
-        ``directory`` defaults to ``<state_dir>/certs``. Returns (cert_path,
-        key_path, lowercase hex SHA-256 of the DER certificate).
+        ``directory`` defaults to ``<state_dir>/certs``. Without ``days_valid``
+        and ``expired`` trustme issues it (its default validity, years); with
+        ``days_valid=N`` it expires N days from now, with ``expired=True`` it
+        expired yesterday (either way signed with the CA key by
+        :mod:`certs`). Returns (cert_path, key_path, lowercase hex SHA-256 of
+        the DER certificate).
         """
         if not _NAME_RE.match(name):
             raise AdminError("cert name must match [A-Za-z0-9][A-Za-z0-9._-]{0,63}")
         slug = re.sub(r"[^a-z0-9-]", "-", name.lower()).strip("-") or "client"
-        leaf = self.ca.issue_cert(f"{slug}.clients.apiauth-sim.invalid", common_name=name)
+        dns_name = f"{slug}.clients.apiauth-sim.invalid"
+        if days_valid is None and not expired:
+            leaf = self.ca.issue_cert(dns_name, common_name=name)
+            cert_pem, key_pem = leaf.cert_chain_pems[0].bytes(), leaf.private_key_pem.bytes()
+        else:
+            try:
+                not_before, not_after = certs.validity(days_valid, expired)
+            except (ValueError, OverflowError) as exc:
+                raise AdminError(str(exc)) from None
+            cert_pem, key_pem = certs.issue_leaf(self.ca.cert_pem.bytes(), self.ca.private_key_pem.bytes(),
+                                                 name, dns_name, not_before, not_after)
         directory = directory or os.path.join(self.state_dir, "certs")
         os.makedirs(directory, mode=0o700, exist_ok=True)
         cert_path = os.path.join(directory, f"{name}.pem")
         key_path = os.path.join(directory, f"{name}.key")
-        cert_pem = leaf.cert_chain_pems[0].bytes()
         write_file_atomic(cert_path, cert_pem, 0o600)
-        write_file_atomic(key_path, leaf.private_key_pem.bytes(), 0o600)
+        write_file_atomic(key_path, key_pem, 0o600)
         der = ssl.PEM_cert_to_DER_cert(cert_pem.decode("ascii"))
         return cert_path, key_path, cert_sha256(der)
 
@@ -723,16 +874,22 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         path, query = split.path or "/", split.query
         method = self.command.upper()
         peer = self._peer()
-        host = self.headers.get("Host") or app.base_url.removeprefix("https://")
+        listener = self.server.listener
+        own_url = app.listeners[listener].url or app.base_url
+        host = self.headers.get("Host") or own_url.removeprefix("https://")
 
-        if path.startswith(ADMIN_PREFIX) or path == ADMIN_PREFIX.rstrip("/"):
+        # The control API lives on the main listener only.
+        if listener == MAIN_LISTENER and (path.startswith(ADMIN_PREFIX) or path == ADMIN_PREFIX.rstrip("/")):
             self._serve_admin(method, path, query, host, peer)
             return
 
-        route, allowed = app.match(method, path)
-        vendor = route.vendor if route else app.vendor_of_path(path)
-        endpoint = route.kind if route else ("unknown" if not allowed else app.routes[(allowed[0], path)].kind)
-        audit = app.new_audit(method, path, query, vendor, endpoint, peer)
+        route, allowed, path_params = app.match(method, path, listener)
+        vendor = route.vendor if route else app.vendor_of_path(path, listener)
+        endpoint = route.kind if route else "unknown"
+        if route is None and allowed:  # wrong method on a known path: report that path's kind
+            other = app.match(allowed[0], path, listener)[0]
+            endpoint = other.kind if other is not None else endpoint
+        audit = app.new_audit(method, path, query, vendor, endpoint, peer, listener)
 
         fault = app.take_fault(route.vendor) if route is not None and route.kind == "token" and route.vendor else None
         if fault is not None:
@@ -758,7 +915,8 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             return
 
         request = Request(app, method, path, query, self.headers, body, host, peer, vendor, audit,
-                          clock_offset=float(fault.spec["seconds"]) if fault and fault.kind == "clock_skew" else 0.0)
+                          clock_offset=float(fault.spec["seconds"]) if fault and fault.kind == "clock_skew" else 0.0,
+                          listener=listener, path_params=path_params)
         if route is not None and route.inspect is not None:
             try:
                 route.inspect(request)
@@ -810,9 +968,10 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._send(json_response(exc.status, {"error": str(exc)}))
             return
-        route, allowed = app.match(method, path)
+        route, allowed, path_params = app.match(method, path)
         audit: dict[str, Any] = {}  # admin calls are not audited
-        request = Request(app, method, path, query, self.headers, body, host, peer, None, audit)
+        request = Request(app, method, path, query, self.headers, body, host, peer, None, audit,
+                          path_params=path_params)
         if route is None:
             status = 405 if allowed else 404
             self._send(json_response(status, {"error": f"no admin route {method} {path}"}))
@@ -825,18 +984,25 @@ class SimRequestHandler(BaseHTTPRequestHandler):
 
 
 class SimServer(ThreadingHTTPServer):
-    """HTTPS server on 127.0.0.1. TLS is done per connection in its own thread."""
+    """HTTPS server on 127.0.0.1 for one listener. TLS is done per connection in its own thread."""
 
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
 
-    def __init__(self, app: SimApp, port: int = 0) -> None:
+    def __init__(self, app: SimApp, port: int = 0, listener: str = MAIN_LISTENER) -> None:
         self.app = app
-        self.ssl_context = app.server_context()
+        self.listener = listener
+        spec = app.listeners[listener]
+        self.ssl_context = app.server_context(spec.client_cert)
+        # Faults queued for vendors served elsewhere must not hit this listener's connections.
+        self.fault_vendors = app.token_vendors(listener)
         super().__init__(("127.0.0.1", port), SimRequestHandler)
         self.port = self.server_address[1]
-        app.base_url = f"https://127.0.0.1:{self.port}"
+        spec.port = self.port
+        spec.url = f"https://127.0.0.1:{self.port}"
+        if listener == MAIN_LISTENER:
+            app.base_url = spec.url
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind does a reverse DNS lookup (getfqdn): skip it.
@@ -846,10 +1012,10 @@ class SimServer(ThreadingHTTPServer):
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         # Runs in the per-connection thread: reset_before check, then TLS handshake.
-        fault = self.app.take_connection_fault()
+        fault = self.app.take_connection_fault(self.fault_vendors)
         if fault is not None:
             vendor = None if fault.vendor == "*" else fault.vendor
-            entry = self.app.new_audit(None, None, "", vendor, "connection", None)
+            entry = self.app.new_audit(None, None, "", vendor, "connection", None, self.listener)
             entry["fault"] = "reset_before"
             self.app.record(entry)
             try:
@@ -864,14 +1030,26 @@ class SimServer(ThreadingHTTPServer):
             request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             request.settimeout(HANDSHAKE_TIMEOUT)
             tls = self.ssl_context.wrap_socket(request, server_side=True)
-        except (OSError, ssl.SSLError):
-            # Client rejected our cert, presented an untrusted one, or went away.
+        except (OSError, ssl.SSLError) as exc:
+            # Client rejected our cert, presented an untrusted/expired one (or, on a
+            # "required" listener, none), or went away.
+            if self.listener != MAIN_LISTENER:
+                self._audit_handshake_failure(exc)
             try:
                 request.close()
             except OSError:
                 pass
             return
         super().process_request_thread(tls, client_address)
+
+    def _audit_handshake_failure(self, exc: BaseException) -> None:
+        """Extra listeners audit failed handshakes (e.g. mTLS without a client certificate)."""
+        spec = self.app.listeners[self.listener]
+        entry = self.app.new_audit(None, None, "", spec.vendor, "connection", None, self.listener)
+        entry["error"] = "tls_handshake_failed"
+        # The OpenSSL reason (e.g. PEER_DID_NOT_RETURN_A_CERTIFICATE), never request data.
+        entry["error_description"] = getattr(exc, "reason", None) or type(exc).__name__
+        self.app.record(entry)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Clients that drop connections are normal here (timeouts in tests).

@@ -6,8 +6,14 @@
     assert sim.token_requests("oauth2") == 1
     sim.stop()
 
-Only needs ``requests`` and the stdlib in the test process (the server side,
-with trustme/PyJWT, runs in the child: ``python tests/simulators serve``).
+    # Vendors on their own listeners / with per-tenant paths:
+    sim.thredd_token_url("uat", "mtls")      # https://127.0.0.1:<port>/oauth2/token
+    sim.thrive_token_url("staging", "eu-west-2_X")
+
+The :class:`Simulator` needs only ``requests`` and the stdlib in the test
+process (the server side, with trustme/PyJWT, runs in the child: ``python
+tests/simulators serve``); :func:`make_self_signed_cert` also needs
+``cryptography``, imported when called.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ class Simulator:
         # the next *new* connection, which must be the code under test, not us.
         self._admin = requests.Session()
         self._token_paths: dict[str, str] = {}
+        self._listeners: dict[str, str] = dict(info.get("listeners") or {})
 
     # ---- lifecycle
 
@@ -93,6 +100,7 @@ class Simulator:
             sim.stop()
             raise
         sim._token_paths = {name: v["token_path"] for name, v in health["vendors"].items() if v.get("token_path")}
+        sim._listeners = {name: v["url"] for name, v in health.get("listeners", {}).items()}
         return sim
 
     def stop(self) -> None:
@@ -141,18 +149,74 @@ class Simulator:
     def url(self, path: str) -> str:
         return self.base_url + path
 
-    def token_url(self, vendor: str) -> str:
-        """Full token endpoint URL of a mounted vendor (e.g. ``.../throughline/oauth/token``)."""
-        return self.base_url + self._token_paths[vendor]
+    def token_url(self, vendor: str, **path_params: str) -> str:
+        """Full token endpoint URL of a vendor on the main listener (e.g. ``.../throughline/oauth/token``).
+
+        Paths with ``{name}`` segments need them as keywords; Thredd's token
+        endpoints live on its own listeners: use :meth:`thredd_token_url`.
+        """
+        path = self._token_paths.get(vendor)
+        if path is None:
+            if vendor == "thredd":
+                raise SimulatorError("thredd has one token endpoint per listener: use thredd_token_url(env, conn)")
+            raise KeyError(vendor)
+        try:
+            return self.base_url + path.format(**path_params)
+        except KeyError as exc:
+            raise SimulatorError(f"token_url({vendor!r}) needs {exc.args[0]}=... (path {path})") from None
+
+    def listener_url(self, name: str) -> str:
+        """``https://127.0.0.1:<port>`` of a listener ("main", "thredd-uat-mtls", ...), no trailing slash."""
+        try:
+            return self._listeners[name]
+        except KeyError:
+            raise SimulatorError(f"no listener {name!r}; known: {sorted(self._listeners)}") from None
+
+    def listeners(self) -> dict[str, str]:
+        """Every listener's name and base URL."""
+        return dict(self._listeners)
+
+    def thredd_url(self, environment: str, connectivity: str) -> str:
+        """Base URL of a Thredd listener: environment "uat"|"production", connectivity "tls"|"mtls"."""
+        return self.listener_url(f"thredd-{environment}-{connectivity}")
+
+    def thredd_token_url(self, environment: str, connectivity: str) -> str:
+        return self.thredd_url(environment, connectivity) + "/oauth2/token"
+
+    def thredd_jwks_url(self, organisation_id: str) -> str:
+        """An organisation's JWKS (served on the main listener)."""
+        return f"{self.base_url}/thredd/jwks/{organisation_id}/jwks.json"
+
+    def thrive_token_url(self, environment: str, tenant_id: str) -> str:
+        """THRIVE token URL of a tenant: environment "staging"|"production"."""
+        return f"{self.base_url}/thrive/{environment}/oauth2/token/{tenant_id}"
 
     def add_client(self, vendor: str, **fields: Any) -> dict[str, Any]:
         """Register/replace a client: client_id, client_secret, auth_methods, public_key_pem, kid,
-        cert_fingerprint, token_lifetime, scope, basic_encoding ("form"|"raw"), audience, revoked."""
+        cert_fingerprint, token_lifetime, scope, basic_encoding ("form"|"raw"), audience, revoked;
+        thredd: environment ("uat"|"production", required), organisation_id; thrive: environment
+        ("staging"|"production") and tenant_id (both required)."""
         return self._call("POST", "/_sim/clients", dict(fields, vendor=vendor))["client"]
 
-    def revoke_client(self, vendor: str, client_id: str, revoked: bool = True) -> None:
-        """Flip the revoked flag of an existing client, keeping its credentials."""
-        self._call("POST", "/_sim/clients", {"vendor": vendor, "client_id": client_id, "revoked": revoked})
+    def revoke_client(self, vendor: str, client_id: str, revoked: bool = True, *, environment: str | None = None,
+                      tenant_id: str | None = None) -> None:
+        """Flip the revoked flag of an existing client, keeping its credentials
+        (thredd/thrive clients: pass their environment / tenant_id too)."""
+        body: dict[str, Any] = {"vendor": vendor, "client_id": client_id, "revoked": revoked}
+        if environment is not None:
+            body["environment"] = environment
+        if tenant_id is not None:
+            body["tenant_id"] = tenant_id
+        self._call("POST", "/_sim/clients", body)
+
+    def publish_jwks(self, organisation_id: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """REPLACE a Thredd organisation's published JWKS. Each key: a public JWK, or
+        ``{"kid", "public_key_pem", "alg"?}`` (converted server-side). Returns the published JWKs."""
+        return self._call("POST", "/_sim/jwks", {"organisation_id": organisation_id, "keys": keys})["keys"]
+
+    def delete_jwk(self, organisation_id: str, kid: str | None = None) -> int:
+        """Remove one kid from an organisation's JWKS, or (kid None) the whole organisation."""
+        return self._call("DELETE", "/_sim/jwks", {"organisation_id": organisation_id, "kid": kid})["removed"]
 
     def clients(self) -> list[dict[str, Any]]:
         return self._call("GET", "/_sim/clients")
@@ -184,9 +248,19 @@ class Simulator:
         """Forget issued tokens so the sample APIs reject them; returns how many."""
         return self._call("DELETE", "/_sim/tokens", {"vendor": vendor})["expired"]
 
-    def issue_client_cert(self, name: str) -> tuple[str, str]:
-        """Client certificate signed by the simulator CA: (cert_path, key_path), both 0600."""
-        answer = self._call("POST", "/_sim/certs", {"name": name})
+    def issue_client_cert(self, name: str, *, days_valid: float | None = None,
+                          expired: bool = False) -> tuple[str, str]:
+        """Client (transport) certificate signed by the simulator CA: (cert_path, key_path), both 0600.
+
+        ``days_valid=N``: expires N days from now; ``expired=True``: expired
+        yesterday (the TLS handshake then fails wherever it is presented).
+        """
+        body: dict[str, Any] = {"name": name}
+        if days_valid is not None:
+            body["days_valid"] = days_valid
+        if expired:
+            body["expired"] = True
+        answer = self._call("POST", "/_sim/certs", body)
         return answer["cert_path"], answer["key_path"]
 
     @staticmethod
@@ -199,3 +273,18 @@ class Simulator:
     def demo_vars(self) -> dict[str, str]:
         """The seeded demo Ansible vars (same content as ``<state_dir>/demo-vars.yml``)."""
         return read_vars_file(self.vars_path)
+
+
+def make_self_signed_cert(private_key_pem: str | bytes, days_valid: float | None = None, expired: bool = False,
+                          common_name: str = "apiauth-sim signing certificate") -> str:
+    """PEM of a self-signed certificate for ``private_key_pem``'s public key (no server needed).
+
+    For signing certificates (Thredd private_key_jwt): valid ``days_valid``
+    days from now, or already expired (``expired=True``). To get one that does
+    NOT match a key, pass another key.
+    """
+    # Imported here: the rest of this module needs no cryptography.
+    from . import certs  # pylint: disable=import-outside-toplevel
+
+    not_before, not_after = certs.validity(days_valid, expired)
+    return certs.self_signed(private_key_pem, common_name, not_before, not_after)

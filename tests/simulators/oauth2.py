@@ -17,6 +17,12 @@ What is checked, deliberately strictly (the point is to catch client bugs):
   jti replay) or ``tls_client_auth`` (RFC 8705: SHA-256 of the presented
   certificate);
 * requested scopes within the client's registered scopes.
+
+Vendor subclasses adapt it through small hooks: :meth:`~ClientCredentialsEndpoint._client`
+(where clients are looked up), :meth:`~ClientCredentialsEndpoint._assertion_key`
+(which public key verifies a client assertion),
+:meth:`~ClientCredentialsEndpoint._expected_audiences` and
+:meth:`~ClientCredentialsEndpoint._token_binding` (what an issued token is tied to).
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from .core import (
     AUTH_METHODS,
+    MAIN_LISTENER,
     Client,
     IssuedToken,
     Request,
@@ -241,7 +248,8 @@ class ClientCredentialsEndpoint:
         req.audit["client_id"] = client.client_id
         scope = self._scope(client, form.get("scope"))
         lifetime = client.token_lifetime or self.policy.default_lifetime
-        token = req.app.issue_token(self.policy.vendor, client.client_id, lifetime, scope)
+        token = req.app.issue_token(self.policy.vendor, client.client_id, lifetime, scope,
+                                    **self._token_binding(req, client))
         req.audit["token_fp"] = fingerprint(token)
         payload: dict[str, Any] = {"access_token": token, "token_type": self.policy.token_type, "expires_in": lifetime}
         if scope is not None:
@@ -258,6 +266,11 @@ class ClientCredentialsEndpoint:
             if extra:
                 raise OAuthError(400, "invalid_scope", f"scope not allowed for this client: {' '.join(extra)}")
         return " ".join(wanted)
+
+    # pylint: disable-next=unused-argument
+    def _token_binding(self, req: Request, client: Client) -> dict[str, Any]:
+        """Extra :class:`IssuedToken` fields (environment, certificate binding...); none here."""
+        return {}
 
     # ---- client authentication
 
@@ -353,13 +366,9 @@ class ClientCredentialsEndpoint:
             raise invalid_client(f"assertion alg {alg!r} not allowed (allowed: {', '.join(ASSERTION_ALGORITHMS)})")
 
         client = self._usable(self._client(req, pres.client_id), "private_key_jwt")
-        if client.public_key_pem is None:
-            raise invalid_client("no public key registered for this client")
-        if client.kid is not None and header.get("kid") != client.kid:
-            raise invalid_client("assertion kid does not match the registered key id")
+        key = self._assertion_key(req, client, header)
         try:
-            claims = jwt.decode(assertion, key=load_public_key(client.public_key_pem), algorithms=[alg],
-                                options=_SIGNATURE_ONLY)
+            claims = jwt.decode(assertion, key=key, algorithms=[alg], options=_SIGNATURE_ONLY)
         except jwt.InvalidSignatureError:
             raise invalid_client("assertion signature verification failed") from None
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
@@ -374,11 +383,11 @@ class ClientCredentialsEndpoint:
         if "client_id" in form and form["client_id"] != client.client_id:
             raise invalid_client("client_id does not match the assertion")
 
-        expected_aud = client.audience or req.url_as_addressed()
+        expected = self._expected_audiences(req, client)
         aud = claims.get("aud")
         audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
-        if expected_aud not in audiences:
-            raise invalid_client(f"assertion aud must be {expected_aud}")
+        if not set(expected) & {a for a in audiences if isinstance(a, str)}:
+            raise invalid_client(f"assertion aud must be {' or '.join(expected)}")
 
         now = req.now()
         if not _is_number(claims.get("exp")):
@@ -403,16 +412,40 @@ class ClientCredentialsEndpoint:
             raise invalid_client("assertion jti already used (replay detected)", status=400)
         return client
 
+    # pylint: disable-next=unused-argument
+    def _assertion_key(self, req: Request, client: Client, header: dict[str, Any]) -> Any:
+        """Public key that must have signed the assertion: the client's registered one."""
+        if client.public_key_pem is None:
+            raise invalid_client("no public key registered for this client")
+        if client.kid is not None and header.get("kid") != client.kid:
+            raise invalid_client("assertion kid does not match the registered key id")
+        return load_public_key(client.public_key_pem)
 
-def add_token_endpoint(app: SimApp, policy: TokenPolicy) -> ClientCredentialsEndpoint:
-    """Mount a client-credentials token endpoint for ``policy.vendor``."""
-    endpoint = ClientCredentialsEndpoint(policy)
-    app.add_route("POST", policy.token_path, endpoint, vendor=policy.vendor, kind="token", inspect=endpoint.inspect)
+    def _expected_audiences(self, req: Request, client: Client) -> list[str]:
+        """Accepted ``aud`` values: the registered audience, else the token URL as addressed."""
+        return [client.audience or req.url_as_addressed()]
+
+
+def add_token_endpoint(app: SimApp, policy: TokenPolicy, endpoint: ClientCredentialsEndpoint | None = None,
+                       listener: str = MAIN_LISTENER) -> ClientCredentialsEndpoint:
+    """Mount a client-credentials token endpoint for ``policy.vendor`` (default: the generic class)."""
+    endpoint = endpoint or ClientCredentialsEndpoint(policy)
+    app.add_route("POST", endpoint.policy.token_path, endpoint, vendor=policy.vendor, kind="token",
+                  inspect=endpoint.inspect, listener=listener)
     return endpoint
 
 
+def bearer_challenge(error: str = "invalid_token", **params: str) -> list[tuple[str, str]]:
+    """RFC 6750 §3 ``WWW-Authenticate: Bearer`` header for an error answer."""
+    extra = "".join(f', {name}="{value}"' for name, value in params.items())
+    return [("WWW-Authenticate", f'Bearer realm="apiauth-sim", error="{error}"{extra}')]
+
+
 def bearer_protected(vendor: str, handler: Callable[[Request, IssuedToken], Response]) -> Callable[[Request], Response]:
-    """Wrap a sample API handler: require an unexpired bearer token issued by ``vendor``."""
+    """Wrap a sample API handler: require an unexpired bearer token issued by ``vendor``.
+
+    The scheme is compared case-insensitively (RFC 7235 §2.1): ``bearer <token>`` works too.
+    """
 
     def protected(req: Request) -> Response:
         scheme, _sep, token = (req.header("Authorization") or "").partition(" ")
@@ -420,7 +453,7 @@ def bearer_protected(vendor: str, handler: Callable[[Request, IssuedToken], Resp
         is_bearer = scheme.lower() == "bearer" and bool(token)
         req.audit["auth_method"] = "bearer" if is_bearer else "none"
         req.audit["token_fp"] = fingerprint(token) if is_bearer else None
-        challenge = [("WWW-Authenticate", 'Bearer realm="apiauth-sim", error="invalid_token"')]
+        challenge = bearer_challenge()
         if not is_bearer:
             return oauth_error(401, "invalid_token", "Authorization: Bearer <token> required", challenge)
         record = req.app.lookup_token(token, vendor)

@@ -42,7 +42,7 @@ def make_cert(tmp_path, name: str, *, key=None, days_left: float = 300, days_old
                                 serialization.NoEncryption()) + pem
     path = tmp_path / f"{name}.pem"
     path.write_bytes(pem)
-    return str(path), key
+    return str(path)
 
 
 def key_pem(key) -> str:
@@ -63,8 +63,8 @@ class TestThreddSelection:
         assert THREDD.token_url(params) == token
 
     def test_overrides(self):
-        assert select_urls("uat", "tls", base_url="https://cards.example/", token_url="https://id.example/connect/token") \
-            == ("https://cards.example", "https://id.example/connect/token")
+        urls = select_urls("uat", "tls", base_url="https://cards.example/", token_url="https://id.example/connect/token")
+        assert urls == ("https://cards.example", "https://id.example/connect/token")
 
     @pytest.mark.parametrize("value, number", [(None, 0), ("default", 0), ("EMEA", 1), ("apac", 2), (1, 1),
                                                ("2", 2), (0, 0)])
@@ -77,8 +77,8 @@ class TestThreddSelection:
             region_number(value)
 
     def test_headers(self):
-        assert api_headers("Bearer t", 2) == {"Authorization": "Bearer t", "X-Region": "2",
-                                               "Content-Type": "application/json"}
+        expected = {"Authorization": "Bearer t", "X-Region": "2", "Content-Type": "application/json"}
+        assert api_headers("Bearer t", 2) == expected
 
     def test_auth_method_mapping(self):
         assert THREDD.client_auth_method({}) == "client_secret_post"
@@ -101,27 +101,27 @@ class TestCacheSeparation:
     BASE = {"environment": "uat", "connectivity": "tls", "client_id": "c1", "client_secret": "s" * 30,
             "token_url": "https://same.example/oauth2/token"}
 
-    def key(self, profile, **changes):
-        params = dict(self.BASE, **changes)
+    def key(self, profile, changes=None):
+        params = dict(self.BASE, **(changes or {}))
         identity, secrets = cache_identity(credentials_from(params, profile), profile, params)
         return repr(sorted(identity.items())), secrets
 
     @pytest.mark.parametrize("change", [{"environment": "production"}, {"connectivity": "mtls"},
                                         {"client_id": "c2"}])
     def test_identity_differs_even_with_the_same_urls(self, change):
-        assert self.key(THREDD, **change)[0] != self.key(THREDD)[0]
+        assert self.key(THREDD, change)[0] != self.key(THREDD)[0]
 
     def test_secret_is_keyed(self):
-        assert self.key(THREDD, client_secret="t" * 30)[1] != self.key(THREDD)[1]
+        assert self.key(THREDD, {"client_secret": "t" * 30})[1] != self.key(THREDD)[1]
 
     def test_region_does_not_split_the_cache(self):
-        assert self.key(THREDD, region="apac") == self.key(THREDD)
+        assert self.key(THREDD, {"region": "apac"}) == self.key(THREDD)
 
     def test_thrive_tenant_and_environment(self):
         base = {"environment": "staging", "tenant_id": "eu-west-2_a"}
-        first = self.key(THRIVE, **base)[0]
-        assert self.key(THRIVE, **dict(base, tenant_id="eu-west-2_b"))[0] != first
-        assert self.key(THRIVE, **dict(base, environment="production"))[0] != first
+        first = self.key(THRIVE, base)[0]
+        assert self.key(THRIVE, dict(base, tenant_id="eu-west-2_b"))[0] != first
+        assert self.key(THRIVE, dict(base, environment="production"))[0] != first
 
 
 class TestThreddChecks:
@@ -130,40 +130,40 @@ class TestThreddChecks:
             THREDD.check({"environment": "uat", "connectivity": "mtls"}, [])
 
     def test_transport_certificate_expiring_soon_warns(self, tmp_path):
-        cert, _ = make_cert(tmp_path, "transport", days_left=10, with_key=True)
+        cert = make_cert(tmp_path, "transport", days_left=10, with_key=True)
         warnings = []
         THREDD.check({"environment": "uat", "connectivity": "mtls", "client_cert": cert}, warnings)
         assert len(warnings) == 1 and "transport certificate" in warnings[0] and "expires in" in warnings[0]
 
     def test_warning_window_is_an_option(self, tmp_path):
-        cert, _ = make_cert(tmp_path, "transport", days_left=10)
+        cert = make_cert(tmp_path, "transport", days_left=10)
         warnings = []
         THREDD.check({"connectivity": "mtls", "client_cert": cert, "certificate_warn_days": 5}, warnings)
         assert warnings == []
 
     def test_expired_transport_certificate_fails(self, tmp_path):
-        cert, _ = make_cert(tmp_path, "transport", days_left=-1)
+        cert = make_cert(tmp_path, "transport", days_left=-1)
         with pytest.raises(KeyMaterialError, match="expired on"):
             THREDD.check({"connectivity": "mtls", "client_cert": cert}, [])
 
     def test_signing_certificate_checked_and_matched(self, tmp_path):
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        cert, _ = make_cert(tmp_path, "signing", key=key, days_left=20)
+        cert = make_cert(tmp_path, "signing", key=key, days_left=20)
         params = {"auth_method": "private_key_jwt", "private_key_content": key_pem(key), "signing_cert_path": cert}
         warnings = []
         THREDD.check(params, warnings)
         assert any("signing certificate" in w for w in warnings)
 
-        other, _ = make_cert(tmp_path, "other", days_left=200)
+        other = make_cert(tmp_path, "other", days_left=200)
         with pytest.raises(KeyMaterialError, match="does not belong to the private key"):
             THREDD.check(dict(params, signing_cert_path=other), [])
 
-        expired, _ = make_cert(tmp_path, "old", key=key, days_left=-3)
+        expired = make_cert(tmp_path, "old", key=key, days_left=-3)
         with pytest.raises(KeyMaterialError, match="signing certificate .* expired"):
             THREDD.check(dict(params, signing_cert_path=expired), [])
 
     def test_signing_certificate_needs_private_key_jwt(self, tmp_path):
-        cert, _ = make_cert(tmp_path, "signing")
+        cert = make_cert(tmp_path, "signing")
         with pytest.raises(OptionError, match="only used with auth_method=private_key_jwt"):
             THREDD.check({"signing_cert_path": cert}, [])
 
@@ -179,16 +179,16 @@ class TestThreddChecks:
 
 class TestCertificates:
     def test_not_yet_valid(self, tmp_path):
-        cert, _ = make_cert(tmp_path, "future", days_old=-2, days_left=300)
+        cert = make_cert(tmp_path, "future", days_old=-2, days_left=300)
         with pytest.raises(KeyMaterialError, match="not valid before"):
             _certs.check_validity(cert, what="transport certificate")
 
     def test_healthy_certificate_is_quiet(self, tmp_path):
-        cert, _ = make_cert(tmp_path, "fine", days_left=200)
+        cert = make_cert(tmp_path, "fine", days_left=200)
         assert _certs.check_validity(cert, what="transport certificate") is None
 
     def test_der_certificate(self, tmp_path):
-        cert, _ = make_cert(tmp_path, "pem", days_left=5)
+        cert = make_cert(tmp_path, "pem", days_left=5)
         der = tmp_path / "cert.der"
         der.write_bytes(x509.load_pem_x509_certificate(open(cert, "rb").read())
                         .public_bytes(serialization.Encoding.DER))
@@ -208,7 +208,7 @@ class TestCertificates:
 
     def test_matches_key(self, tmp_path):
         key = ec.generate_private_key(ec.SECP256R1())
-        cert, _ = make_cert(tmp_path, "mine", key=key)
+        cert = make_cert(tmp_path, "mine", key=key)
         assert _certs.certificate_matches_key(cert, load_private_key(content=key_pem(key)), what="c")
         other = ec.generate_private_key(ec.SECP256R1())
         assert not _certs.certificate_matches_key(cert, load_private_key(content=key_pem(other)), what="c")
