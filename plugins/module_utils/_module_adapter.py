@@ -12,7 +12,20 @@ and this path never runs. It exists so the module file is complete on its own
 
 from __future__ import annotations
 
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.apiauth.saas.plugins.module_utils._argspec import MUTUALLY_EXCLUSIVE, module_spec
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError
+
+
+def run_module(name: str, profile) -> None:
+    """The whole main() of the token module ``<name>_token``."""
+    module = AnsibleModule(
+        argument_spec=module_spec(name),
+        mutually_exclusive=MUTUALLY_EXCLUSIVE.get(name, []),
+        supports_check_mode=True,
+    )
+    run_token_module(module, profile)
 
 
 def run_token_module(module, profile) -> None:

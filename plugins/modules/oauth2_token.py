@@ -143,22 +143,12 @@ source:
   sample: file
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import MUTUALLY_EXCLUSIVE, module_spec
-from ansible_collections.apiauth.saas.plugins.module_utils._module_adapter import run_token_module
+from ansible_collections.apiauth.saas.plugins.module_utils._module_adapter import run_module
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import GENERIC
-
-ARGUMENT_SPEC = module_spec("oauth2")
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=ARGUMENT_SPEC,
-        mutually_exclusive=MUTUALLY_EXCLUSIVE.get("oauth2", []),
-        supports_check_mode=True,
-    )
-    run_token_module(module, GENERIC)
+    run_module("oauth2", GENERIC)
 
 
 if __name__ == "__main__":

@@ -109,18 +109,12 @@ source:
   sample: file
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import module_spec
-from ansible_collections.apiauth.saas.plugins.module_utils._module_adapter import run_token_module
+from ansible_collections.apiauth.saas.plugins.module_utils._module_adapter import run_module
 from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thoughttrace import THOUGHTTRACE
-
-ARGUMENT_SPEC = module_spec("thoughttrace")
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    run_token_module(module, THOUGHTTRACE)
+    run_module("thoughttrace", THOUGHTTRACE)
 
 
 if __name__ == "__main__":

@@ -174,22 +174,12 @@ connectivity:
   sample: mtls
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import MUTUALLY_EXCLUSIVE, module_spec
-from ansible_collections.apiauth.saas.plugins.module_utils._module_adapter import run_token_module
+from ansible_collections.apiauth.saas.plugins.module_utils._module_adapter import run_module
 from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thredd import THREDD
-
-ARGUMENT_SPEC = module_spec("thredd")
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=ARGUMENT_SPEC,
-        mutually_exclusive=MUTUALLY_EXCLUSIVE.get("thredd", []),
-        supports_check_mode=True,
-    )
-    run_token_module(module, THREDD)
+    run_module("thredd", THREDD)
 
 
 if __name__ == "__main__":

@@ -122,18 +122,12 @@ tenant_id:
   sample: eu-west-2_AbCdEf123
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import module_spec
-from ansible_collections.apiauth.saas.plugins.module_utils._module_adapter import run_token_module
+from ansible_collections.apiauth.saas.plugins.module_utils._module_adapter import run_module
 from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thrive import THRIVE
-
-ARGUMENT_SPEC = module_spec("thrive")
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    run_token_module(module, THRIVE)
+    run_module("thrive", THRIVE)
 
 
 if __name__ == "__main__":

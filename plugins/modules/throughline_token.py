@@ -110,22 +110,12 @@ source:
   sample: file
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import MUTUALLY_EXCLUSIVE, module_spec
-from ansible_collections.apiauth.saas.plugins.module_utils._module_adapter import run_token_module
-from ansible_collections.apiauth.saas.plugins.module_utils._vendor_throughline import THROUGHLINE as PROFILE
-
-ARGUMENT_SPEC = module_spec("throughline")
+from ansible_collections.apiauth.saas.plugins.module_utils._module_adapter import run_module
+from ansible_collections.apiauth.saas.plugins.module_utils._vendor_throughline import THROUGHLINE
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=ARGUMENT_SPEC,
-        mutually_exclusive=MUTUALLY_EXCLUSIVE.get("throughline", []),
-        supports_check_mode=True,
-    )
-    run_token_module(module, PROFILE)
+    run_module("throughline", THROUGHLINE)
 
 
 if __name__ == "__main__":

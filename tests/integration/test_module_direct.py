@@ -56,3 +56,26 @@ def test_module_main_reports_errors_cleanly(sim, tmp_path):
     assert result["failed"] is True
     assert "HTTP 401 invalid_client" in result["msg"]
     assert "x" * 40 not in output
+
+
+def _vendor_args(sim, vendor: str) -> dict:
+    demo = sim.demo_vars()
+    if vendor == "thredd":
+        url = sim.thredd_url("uat", "tls")
+        return {"environment": "uat", "client_id": demo["thredd_uat_client_id"],
+                "client_secret": demo["thredd_uat_client_secret"], "base_url": url, "token_url": f"{url}/oauth2/token"}
+    if vendor == "thoughttrace":
+        return {"identity_url": demo["thoughttrace_identity_url"], "client_id": demo["thoughttrace_client_id"],
+                "client_secret": demo["thoughttrace_client_secret"]}
+    return {"environment": "staging", "tenant_id": demo["thrive_tenant_id"], "client_id": demo["thrive_client_id"],
+            "client_secret": demo["thrive_client_secret"], "base_url": demo["thrive_staging_base_url"]}
+
+
+@pytest.mark.parametrize("vendor", ["thredd", "thoughttrace", "thrive"])
+def test_vendor_module_main(sim, tmp_path, vendor):
+    args = dict(_vendor_args(sim, vendor), ca_path=sim.demo_vars()["sim_ca_path"], cache_dir=str(tmp_path / "c"))
+    result, output = _run_module(f"{vendor}_token", args, tmp_path)
+    assert result.get("failed") is not True, result.get("msg")
+    assert result["changed"] is True and result["source"] == "network"
+    assert args["client_secret"] not in output
+    assert sim.token_requests(vendor) == 1
