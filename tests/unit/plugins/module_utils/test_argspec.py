@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
-import yaml
+import pytest
 
 from ansible_collections.apiauth.saas.plugins.module_utils import _argspec
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import HTTP_OPTIONS, SECRET_OPTIONS
@@ -18,37 +17,31 @@ def test_http_group_matches_engine():
 
 
 def test_secret_options_are_no_log():
-    for group in (_argspec.OAUTH2, _argspec.CACHE, _argspec.THROUGHLINE):
-        for name, spec in group.items():
+    for spec in _argspec.TOKEN_PLUGINS.values():
+        for name, entry in spec.items():
             if name in SECRET_OPTIONS:
-                assert spec.get("no_log") is True, name
+                assert entry.get("no_log") is True, name
 
 
-def _fragment(name: str, attr: str) -> dict:
-    tree = ast.parse((ROOT / "plugins" / "doc_fragments" / f"{name}.py").read_text())
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == attr for t in node.targets):
-            return yaml.safe_load(node.value.value)["options"]
-    raise AssertionError(f"{name}.{attr} not found")
+def _lookup_options(name: str) -> dict:
+    """The lookup's options as ansible-doc shows them, fragments merged."""
+    from ansible.plugins.loader import fragment_loader
+    from ansible.utils.plugin_docs import get_docstring
+
+    doc = get_docstring(str(ROOT / "plugins" / "lookup" / f"{name}_token.py"), fragment_loader)[0]
+    return doc["options"]
 
 
-def test_env_fallbacks_match_lookup_env_names():
-    """A module option falls back to exactly the variable its lookup twin reads."""
-    pairs = [(_argspec.HTTP, "http_options"), (_argspec.CACHE, "cache"), (_argspec.OAUTH2, "oauth2"),
-             (_argspec.THROUGHLINE, "throughline")]
-    for group, fragment in pairs:
-        plugins = _fragment(fragment, "PLUGINS")
-        for name, spec in group.items():
-            fallback = spec.get("fallback")
-            lookup_env = [e["name"] for e in plugins.get(name, {}).get("env", [])]
-            if fallback:
-                assert fallback[1] == lookup_env, name
-            else:
-                assert not lookup_env, f"{name} has env for lookups but no fallback for modules"
-
-
-def test_secrets_never_from_ini():
-    for fragment in ("http_options", "cache", "oauth2", "throughline"):
-        for name, spec in _fragment(fragment, "PLUGINS").items():
-            if name in SECRET_OPTIONS:
-                assert "ini" not in spec, name
+@pytest.mark.parametrize("name", sorted(_argspec.TOKEN_PLUGINS))
+def test_module_and_lookup_share_options_and_env_names(name):
+    """Module and lookup of one name take the same options, from the same environment variables."""
+    lookup = _lookup_options(name)
+    spec = _argspec.TOKEN_PLUGINS[name]
+    assert set(lookup) - {"output"} == set(spec)
+    for option, entry in spec.items():
+        fallback = entry.get("fallback")
+        module_env = fallback[1] if fallback else []
+        lookup_env = [e["name"] for e in lookup[option].get("env", [])]
+        assert module_env == lookup_env, option
+        if option in SECRET_OPTIONS:
+            assert "ini" not in lookup[option], f"{option} must never come from ansible.cfg"
