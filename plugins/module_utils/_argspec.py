@@ -158,3 +158,20 @@ MUTUALLY_EXCLUSIVE = {
 
 def module_spec(name: str) -> dict:
     return merge(TOKEN_PLUGINS[name], TOKEN_MODULE)
+
+
+THRIVE_APIKEY = _env({
+    "environment": {"type": "str", "required": True, "choices": ["staging", "production"]},
+    "url": {"type": "str"},
+    "admin_token": {"type": "str", "required": True, "no_log": True},
+    "correlation_id": {"type": "str"},
+    "tenant_id": {"type": "str", "required": True},
+    "token_type": {"type": "str", "default": "permanent", "no_log": False},
+    "services": {"type": "list", "elements": "str", "default": ["api-service"]},
+    "current_api_key": {"type": "str", "no_log": True},
+    "current_valid_until": {"type": "str"},
+    "renew_before": {"type": "int", "default": 2592000},
+    "rotate": {"type": "str", "default": "when_needed", "choices": ["when_needed", "always"]},
+    "recovery_file": {"type": "path"},
+    "censor_result": {"type": "bool", "default": True},
+}, "APIAUTH_THRIVE_", ("admin_token", "tenant_id"))

@@ -1,0 +1,29 @@
+# -*- coding: utf-8 -*-
+# Copyright: apiauth.saas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of apiauth.saas.thrive_apikey: the work runs on the controller."""
+
+from __future__ import annotations
+
+from ansible_collections.apiauth.saas.plugins.module_utils._argspec import HTTP, THRIVE_APIKEY, merge
+from ansible_collections.apiauth.saas.plugins.module_utils._errors import Redactor
+from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient
+from ansible_collections.apiauth.saas.plugins.module_utils._thrive_apikey import generate_or_keep
+from ansible_collections.apiauth.saas.plugins.module_utils._token_service import http_options
+from ansible_collections.apiauth.saas.plugins.plugin_utils._controller_action import ControllerAction, Outcome
+
+
+class ActionModule(ControllerAction):
+    ARGUMENT_SPEC = merge(THRIVE_APIKEY, HTTP)
+    SECRET_OPTIONS = ("admin_token", "current_api_key")
+
+    def execute(self, params, *, check_mode, diff_mode):
+        redactor = Redactor(params.get(name) for name in self.SECRET_OPTIONS)
+
+        def client_factory():
+            return HttpClient(http_options(params), vendor="THRIVE", redactor=redactor)
+
+        result = generate_or_keep(params, client_factory=client_factory, check_mode=check_mode)
+        if not diff_mode:
+            result.pop("diff", None)
+        return Outcome(result=result, holds_secret=bool(result.get("api_key")))

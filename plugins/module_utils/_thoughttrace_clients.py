@@ -1,0 +1,435 @@
+# -*- coding: utf-8 -*-
+# Copyright: apiauth.saas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ThoughtTrace API clients: look up, compare, then create, (de)activate, rotate or delete.
+
+Internal to the collection: no stability promise to code outside it.
+
+ThoughtTrace documents its client administration only as screens (Access > API
+Clients); the IdP API behind them is described on its own swagger page, not in
+the admin guide. So every path lives in ``API_PATHS`` below and the module's
+``api_paths`` option overrides any of them.
+
+The flow is normalise -> compare -> plan -> act -> sanitize. The planning
+functions are pure, so they are unit-tested without a server. Nothing here
+imports Ansible beyond the argument spec helpers.
+
+A client secret is shown once, by the create and new-secret calls. Those two
+requests are sent at most once (never retried after they may have reached the
+server), and a received secret is written to the recovery file, when one is
+set, before anything else can fail.
+"""
+
+from __future__ import annotations
+
+import datetime
+from urllib.parse import quote
+
+from ansible_collections.apiauth.saas.plugins.module_utils._argspec import CACHE, HTTP, _env, merge
+from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
+    ApiAuthError,
+    HTTPStatusError,
+    OptionError,
+    Redactor,
+    ResponseFormatError,
+    TransportError,
+    fingerprint,
+)
+from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient
+from ansible_collections.apiauth.saas.plugins.module_utils._recovery import write_recovery_file
+from ansible_collections.apiauth.saas.plugins.module_utils._token_service import get_token, http_options
+from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thoughttrace import (
+    DEFAULT_IDENTITY_URL,
+    THOUGHTTRACE,
+)
+
+VENDOR = "ThoughtTrace"
+
+# Every client-administration path, relative to identity_url. Undocumented by
+# the vendor, so kept in this one table and overridable with api_paths.
+API_PATHS = {
+    "list": "/api/clients",
+    "create": "/api/clients",
+    "deactivate": "/api/clients/{id}/deactivate",
+    "activate": "/api/clients/{id}/activate",
+    "new_secret": "/api/clients/{id}/secret",
+    "delete": "/api/clients/{id}",
+}
+# The paths that name one client and so must hold the {id} placeholder.
+PATHS_WITH_ID = ("deactivate", "activate", "new_secret", "delete")
+
+# Operations, in the order they are carried out.
+CREATE = "create"
+ACTIVATE = "activate"
+DEACTIVATE = "deactivate"
+NEW_SECRET = "new_secret"
+DELETE = "delete"
+
+SECRET_OPTIONS = ("admin_token", "admin_client_secret", "cache_encryption_key")
+
+_ADMIN_HINT = (
+    "The admin client or token lacks the rights to manage API clients: use an API client of a ThoughtTrace "
+    "administrator (Access > API Clients)."
+)
+_AUTH_HINT = "ThoughtTrace did not accept the admin token: check admin_token, or admin_client_id and admin_client_secret."
+
+CLIENT_OPTIONS = {
+    "name": {"type": "str", "required": True},
+    "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+    "active": {"type": "bool"},
+    "new_secret": {"type": "bool", "default": False, "no_log": False},
+    "admin_token": {"type": "str", "no_log": True},
+    "admin_client_id": {"type": "str"},
+    "admin_client_secret": {"type": "str", "no_log": True},
+    "identity_url": {"type": "str", "default": DEFAULT_IDENTITY_URL},
+    "api_paths": {"type": "dict"},
+    "recovery_file": {"type": "path"},
+    "censor_result": {"type": "bool", "default": True},
+}
+_env(CLIENT_OPTIONS, "APIAUTH_THOUGHTTRACE_", ("identity_url",))
+
+MUTUALLY_EXCLUSIVE = [("admin_token", "admin_client_id"), ("admin_token", "admin_client_secret")]
+REQUIRED_ONE_OF = [("admin_token", "admin_client_id")]
+REQUIRED_TOGETHER = [("admin_client_id", "admin_client_secret")]
+
+
+def argument_spec() -> dict:
+    """The options of apiauth.saas.thoughttrace_client, shared by the module and its action plugin."""
+    return merge(CLIENT_OPTIONS, HTTP, CACHE)
+
+
+# -- pure helpers --------------------------------------------------------------
+
+
+def normalise_name(name) -> str:
+    """The form two client names are compared in: ThoughtTrace shows names as typed."""
+    return str(name or "").strip().casefold()
+
+
+def resolve_paths(overrides: dict | None) -> dict:
+    """The path table with the user's overrides, checked."""
+    paths = dict(API_PATHS)
+    for key, value in (overrides or {}).items():
+        if key not in API_PATHS:
+            raise OptionError(f"api_paths has an unknown key '{key}'; the keys are: {', '.join(API_PATHS)}.")
+        if not isinstance(value, str) or not value.strip():
+            raise OptionError(f"api_paths.{key} must be a non-empty string.")
+        value = value.strip()
+        if key in PATHS_WITH_ID and "{id}" not in value:
+            raise OptionError(f"api_paths.{key} must contain the placeholder {{id}} for the client's id.")
+        paths[key] = value if value.startswith("/") else "/" + value
+    return paths
+
+
+def endpoint(identity_url: str, paths: dict, key: str, client_id=None) -> str:
+    """The URL of one operation; an id is percent-encoded into its path."""
+    path = paths[key]
+    if client_id is not None:
+        path = path.replace("{id}", quote(str(client_id), safe=""))
+    return identity_url.rstrip("/") + path
+
+
+def client_from_vendor(item) -> dict:
+    """A vendor client record in this module's shape, without anything secret."""
+    if not isinstance(item, dict) or item.get("id") in (None, "") or not isinstance(item.get("name"), str):
+        raise ResponseFormatError(f"{VENDOR}: a client in the list has no id or name.")
+    return {
+        "id": str(item["id"]),
+        "name": item["name"],
+        "client_id": item.get("clientId", item.get("client_id")),
+        "active": bool(item.get("active", True)),
+        "created": item.get("created"),
+    }
+
+
+def clients_from_response(data) -> list:
+    """The client list from a list response: a JSON array, or an object wrapping one."""
+    if isinstance(data, dict):
+        for key in ("clients", "items", "data", "value"):
+            if isinstance(data.get(key), list):
+                data = data[key]
+                break
+    if not isinstance(data, list):
+        raise ResponseFormatError(f"{VENDOR}: the client list is not a JSON array.")
+    return [client_from_vendor(item) for item in data]
+
+
+def find_client(clients: list, name: str) -> dict | None:
+    """The one client whose name matches ``name`` (normalised), or None."""
+    wanted = normalise_name(name)
+    matches = [client for client in clients if normalise_name(client.get("name")) == wanted]
+    if len(matches) > 1:
+        ids = ", ".join(str(client["id"]) for client in matches)
+        raise ApiAuthError(
+            f"{VENDOR} has {len(matches)} API clients named '{name.strip()}' (ids {ids}); "
+            "this module cannot tell which one to manage.",
+            hint="Rename or delete the extra ones in ThoughtTrace (Access > API Clients).",
+        )
+    return matches[0] if matches else None
+
+
+def plan(existing: dict | None, *, state: str, active: bool | None = None, new_secret: bool = False) -> list:
+    """The operations that bring ``existing`` (None: no such client) to the desired state."""
+    if state == "absent":
+        return [DELETE] if existing else []
+    if existing is None:
+        # A new client comes with its own secret: new_secret has nothing to add.
+        return [CREATE, DEACTIVATE] if active is False else [CREATE]
+    operations = []
+    if active is not None and bool(existing.get("active")) != active:
+        operations.append(ACTIVATE if active else DEACTIVATE)
+    if new_secret:
+        operations.append(NEW_SECRET)
+    return operations
+
+
+def sanitize(client: dict | None) -> dict:
+    """A client as results and diffs show it: never a secret, at most its fingerprint."""
+    if not client:
+        return {}
+    shown = {key: client.get(key) for key in ("id", "name", "client_id", "active", "created")}
+    if client.get("secret_fingerprint"):
+        shown["secret_fingerprint"] = client["secret_fingerprint"]
+    return shown
+
+
+def predict(existing: dict | None, operations: list, name: str) -> dict:
+    """The client after ``operations``, without asking the server: for check mode."""
+    if DELETE in operations:
+        return {}
+    state = dict(existing) if existing else {"id": None, "name": name.strip(), "client_id": None, "active": True,
+                                             "created": None}
+    for operation in operations:
+        if operation == ACTIVATE:
+            state["active"] = True
+        elif operation == DEACTIVATE:
+            state["active"] = False
+        elif operation in (CREATE, NEW_SECRET):
+            state["secret_fingerprint"] = "(new secret, made when not in check mode)"
+    return state
+
+
+def _now_iso() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# -- the API -------------------------------------------------------------------
+
+
+class ClientApi:
+    """Calls of the ThoughtTrace client-administration API, with an admin bearer token."""
+
+    def __init__(self, client: HttpClient, identity_url: str, paths: dict, token: str) -> None:
+        self._http = client
+        self._base = identity_url
+        self._paths = paths
+        self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+
+    def _call(self, method: str, key: str, *, client_id=None, json=None, expected=(200,), idempotent=True):
+        url = endpoint(self._base, self._paths, key, client_id)
+        try:
+            return self._http.request(method, url, json=json, headers=self._headers, expected=expected,
+                                      idempotent=idempotent)
+        except HTTPStatusError as exc:
+            if exc.status == 403:
+                exc.hint = _ADMIN_HINT
+            elif exc.status == 401:
+                exc.hint = _AUTH_HINT
+            raise
+
+    def list(self) -> list:
+        return clients_from_response(self._call("GET", "list").json())
+
+    def create(self, name: str) -> dict:
+        data = self._call("POST", "create", json={"name": name}, expected=(200, 201), idempotent=False).json()
+        if not isinstance(data, dict) or not data.get("clientSecret") or data.get("id") in (None, ""):
+            raise ResponseFormatError(f"{VENDOR}: the answer to the create call has no id or clientSecret.")
+        client = client_from_vendor(data)
+        return dict(client, client_secret=str(data["clientSecret"]))
+
+    def set_active(self, client_id: str, active: bool) -> None:
+        self._call("POST", ACTIVATE if active else DEACTIVATE, client_id=client_id, expected=(200, 204))
+
+    def new_secret(self, client_id: str) -> str:
+        data = self._call("POST", NEW_SECRET, client_id=client_id, expected=(200, 201), idempotent=False).json()
+        if not isinstance(data, dict) or not data.get("clientSecret"):
+            raise ResponseFormatError(f"{VENDOR}: the answer to the new-secret call has no clientSecret.")
+        return str(data["clientSecret"])
+
+    def delete(self, client_id: str) -> None:
+        self._call("DELETE", DELETE, client_id=client_id, expected=(200, 204, 404))
+
+
+def _token_params(params: dict) -> dict:
+    """The options of apiauth.saas.thoughttrace_token that give the admin token."""
+    token_params = {name: params.get(name) for name in tuple(HTTP) + tuple(CACHE)}
+    token_params.update(identity_url=params.get("identity_url"), client_id=params.get("admin_client_id"),
+                        client_secret=params.get("admin_client_secret"))
+    return token_params
+
+
+def _admin_token(params: dict, warnings: list) -> str:
+    if params.get("admin_token"):
+        return params["admin_token"]
+    outcome = get_token(_token_params(params), THOUGHTTRACE)
+    warnings.extend(outcome.warnings)
+    return outcome.record["access_token"]
+
+
+def _maybe_sent(exc: ApiAuthError) -> bool:
+    """Whether a failed create or new-secret request may still have been carried out."""
+    if isinstance(exc, TransportError):
+        return exc.sent
+    return isinstance(exc, HTTPStatusError) and exc.status >= 500
+
+
+class _Run:
+    """One task: what was found, done and received, so a failure can still report it."""
+
+    def __init__(self, params: dict, check_mode: bool, diff_mode: bool) -> None:
+        self.params = params
+        self.check_mode = check_mode
+        self.diff_mode = diff_mode
+        self.name = params["name"]
+        self.warnings: list = []
+        self.done: list = []
+        self.secret: str | None = None
+        self.secret_record: dict = {}
+        self.recovery_path: str | None = None
+
+    def _received(self, client: dict, secret: str, when_key: str) -> None:
+        """Keep a new secret, so that from now on even a failure returns it."""
+        self.secret = secret
+        self.secret_record = {"client_id": client.get("client_id"), "client_secret": secret,
+                              "name": client.get("name"), "id": client.get("id"),
+                              when_key: client.get("created") if when_key == "created" else _now_iso()}
+
+    def _save(self) -> None:
+        """Put the secret on disk before anything else can fail."""
+        if self.params.get("recovery_file"):
+            self.recovery_path = write_recovery_file(self.params["recovery_file"], self.secret_record)
+
+    def execute(self, redactor: Redactor) -> dict:
+        params = self.params
+        paths = resolve_paths(params.get("api_paths"))
+        identity_url = (params.get("identity_url") or DEFAULT_IDENTITY_URL).rstrip("/")
+        token = _admin_token(params, self.warnings)
+        redactor.add(token)
+        if params["state"] == "absent" and params.get("new_secret"):
+            self.warnings.append("new_secret is ignored with state=absent.")
+        with HttpClient(http_options(params), vendor=VENDOR, redactor=redactor) as http:
+            api = ClientApi(http, identity_url, paths, token)
+            existing = find_client(api.list(), self.name)
+            operations = plan(existing, state=params["state"], active=params.get("active"),
+                              new_secret=bool(params.get("new_secret")))
+            if self.check_mode:
+                after = predict(existing, operations, self.name)
+            else:
+                after = self._apply(api, existing, operations, redactor)
+        result = {"changed": bool(operations), "actions": list(operations), "existing": sanitize(existing),
+                  "end_state": sanitize(after)}
+        if self.diff_mode:
+            result["diff"] = {"before": sanitize(existing), "after": sanitize(after)}
+        return result
+
+    def _apply(self, api: ClientApi, existing: dict | None, operations: list, redactor: Redactor) -> dict:
+        current = dict(existing) if existing else None
+        for operation in operations:
+            if operation == CREATE:
+                current = self._create(api)
+                redactor.add(self.secret)
+            elif operation in (ACTIVATE, DEACTIVATE):
+                api.set_active(current["id"], operation == ACTIVATE)
+                current["active"] = operation == ACTIVATE
+            elif operation == NEW_SECRET:
+                current = self._rotate(api, current)
+                redactor.add(self.secret)
+            elif operation == DELETE:
+                api.delete(current["id"])
+                current = None
+            self.done.append(operation)
+            if operation in (CREATE, NEW_SECRET):
+                self._save()
+        return current or {}
+
+    def _create(self, api: ClientApi) -> dict:
+        name = self.name.strip()
+        try:
+            created = api.create(name)
+        except HTTPStatusError as exc:
+            if exc.status == 409:
+                raise ApiAuthError(
+                    f"{VENDOR} refused to create the API client '{name}': a client of that name exists (HTTP 409), "
+                    "although it was not in the list a moment before.",
+                    hint="Another run may have created it: run the task again to manage it.",
+                ) from None
+            if _maybe_sent(exc):
+                raise self._unsure(exc, "created") from None
+            raise
+        except TransportError as exc:
+            if _maybe_sent(exc):
+                raise self._unsure(exc, "created") from None
+            raise
+        secret = created.pop("client_secret")
+        created["secret_fingerprint"] = fingerprint(secret)
+        self._received(created, secret, "created")
+        return created
+
+    def _rotate(self, api: ClientApi, current: dict) -> dict:
+        try:
+            secret = api.new_secret(current["id"])
+        except (HTTPStatusError, TransportError) as exc:
+            if _maybe_sent(exc):
+                raise self._unsure(exc, "rotated") from None
+            raise
+        current = dict(current, secret_fingerprint=fingerprint(secret))
+        self._received(current, secret, "rotated_at")
+        return current
+
+    def _unsure(self, exc: ApiAuthError, what: str) -> ApiAuthError:
+        name = self.name.strip()
+        if what == "created":
+            advice = (f"Check Access > API Clients in ThoughtTrace before running the task again: if '{name}' is "
+                      "there, its secret was lost, so run the task with new_secret: true to get a new one.")
+        else:
+            advice = (f"Check ThoughtTrace before running the task again: the secret of '{name}' may have been "
+                      "replaced, so the old one may no longer work; run the task again with new_secret: true to "
+                      "get a secret you know.")
+        return ApiAuthError(
+            f"{exc.message} The API client '{name}' may have been {what} anyway; the request was not sent again.",
+            hint=advice,
+        )
+
+    def secret_fields(self) -> dict:
+        if self.secret is None:
+            return {}
+        fields = {"client_id": self.secret_record.get("client_id"), "client_secret": self.secret}
+        if self.recovery_path:
+            fields["recovery_file"] = self.recovery_path
+        return fields
+
+
+def manage_client(params: dict, *, check_mode: bool, diff_mode: bool) -> tuple:
+    """Run one task. Returns (result, holds_secret, warnings); raises ApiAuthError when no secret is at stake.
+
+    Once a secret has been received, a later failure (a recovery file that
+    cannot be written, a deactivate call refused) is returned as a failed
+    result that still carries the secret, so the registered variable keeps it.
+    """
+    run = _Run(params, check_mode, diff_mode)
+    redactor = Redactor(params.get(name) for name in SECRET_OPTIONS)
+    try:
+        result = run.execute(redactor)
+    except ApiAuthError as exc:
+        exc.redacted(redactor)
+        if run.secret is None:
+            raise
+        done = ", ".join(run.done)
+        message = (f"{exc} The API client '{run.name.strip()}' was changed before the failure ({done}): its new "
+                   "secret is in this task's registered result (client_secret); save it before it is lost.")
+        result = {"failed": True, "changed": True, "actions": list(run.done), "msg": message}
+        result.update(run.secret_fields())
+        # The result is censored because it holds the secret; warnings stay visible.
+        return result, True, run.warnings + [message]
+    result.update(run.secret_fields())
+    return result, run.secret is not None, run.warnings

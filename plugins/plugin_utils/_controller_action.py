@@ -1,0 +1,77 @@
+# -*- coding: utf-8 -*-
+# Copyright: apiauth.saas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Base of the action plugins of modules that change state at a vendor.
+
+Internal to the collection: no stability promise to code outside it.
+
+Like the token actions, these run on the controller only. A subclass gives the
+argument spec and ``execute(params, check_mode=, diff_mode=)``, which returns
+an ``Outcome``; this base validates arguments, turns engine errors into clean
+failures, and hides the result from the output only when it holds a secret, so
+an ordinary run still shows its diff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError, Redactor
+
+
+@dataclass
+class Outcome:
+    result: dict
+    holds_secret: bool = False
+    warnings: list = field(default_factory=list)
+
+
+class ControllerAction(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    ARGUMENT_SPEC: dict = {}
+    MUTUALLY_EXCLUSIVE: list = []
+    REQUIRED_ONE_OF: list = []
+    REQUIRED_TOGETHER: list = []
+    # Options whose values are masked in an unexpected error's text.
+    SECRET_OPTIONS: tuple = ()
+
+    def execute(self, params: dict, *, check_mode: bool, diff_mode: bool) -> Outcome:
+        raise NotImplementedError
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp
+        try:
+            params = self.validate_argument_spec(
+                argument_spec=self.ARGUMENT_SPEC,
+                mutually_exclusive=self.MUTUALLY_EXCLUSIVE,
+                required_one_of=self.REQUIRED_ONE_OF,
+                required_together=self.REQUIRED_TOGETHER,
+            )[1]
+        except AnsibleActionFail as exc:
+            # Returned, not raised: raised, ansible-core 2.17 prints an empty traceback at -vvv.
+            result.update(failed=True, msg=exc.message)
+            return result
+        censor = params.pop("censor_result", True)
+        redactor = Redactor(params.get(name) for name in self.SECRET_OPTIONS)
+        try:
+            outcome = self.execute(params, check_mode=bool(self._task.check_mode), diff_mode=bool(self._task.diff))
+        except ApiAuthError as exc:
+            result.update(failed=True, msg=str(exc.redacted(redactor)))
+            return result
+        except Exception as exc:  # pylint: disable=broad-except
+            text = redactor.redact(str(exc))
+            result.update(failed=True, msg=f"Unexpected error in apiauth.saas ({type(exc).__name__}): {text}. "
+                                           "Please report it.")
+            return result
+        result.update(outcome.result)
+        if outcome.warnings:
+            result["warnings"] = list(outcome.warnings)
+        if censor and outcome.holds_secret:
+            result["_ansible_no_log"] = True
+        return result
