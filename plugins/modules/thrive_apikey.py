@@ -14,8 +14,8 @@ description:
     with an admin's bearer token and a correlation id, and returns it ready for HTTP Basic auth (user name = tenant
     id, password = key).
   - THRIVE shows a key once and has no API to list or revoke keys, so whether to generate is decided from the key
-    you already hold (O(current_api_key), typically read from your secrets store, and O(current_valid_until)):
-    while it stays valid for more than O(renew_before) seconds nothing is generated and the task reports no change.
+    you already hold (O(current_api_key), typically read from your secrets store, and O(current_valid_until)).
+    While it stays valid for more than O(renew_before) seconds nothing is generated and the task reports no change.
   - The mutation is sent at most once per run. It is never retried once it may have reached THRIVE, because a retry
     could generate a second key. GraphQL C(errors) answered with HTTP 200 are failures with their messages.
   - The admin token is a JWT that expires every 60 minutes; its expiry is read without verifying it, and an expired
