@@ -19,13 +19,13 @@ help:
 	@echo "make demo   run playbooks/demo.yml against the bundled simulators"
 	@echo "make test   run every test (units, integration, sanity, lint, build, oldest ansible-core)"
 
-$(VENV)/.installed: requirements.txt requirements-test.txt
+$(VENV)/.installed: requirements.txt requirements-test.txt tests/requirements-simulator.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements-test.txt
 	touch $@
 
-$(VENV_OLDEST)/.installed: requirements.txt tests/requirements-oldest.txt
+$(VENV_OLDEST)/.installed: requirements.txt tests/requirements-oldest.txt tests/requirements-simulator.txt
 	$(PYTHON) -m venv $(VENV_OLDEST)
 	$(VENV_OLDEST)/bin/pip install -q --upgrade pip
 	$(VENV_OLDEST)/bin/pip install -q -r tests/requirements-oldest.txt

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import HTTP, THRIVE_APIKEY, merge
+from ansible_collections.apiauth.saas.plugins.module_utils._argspec import CACHE, HTTP, THRIVE_APIKEY, merge
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import Redactor
 from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient
 from ansible_collections.apiauth.saas.plugins.module_utils._thrive_apikey import generate_or_keep
@@ -14,7 +14,7 @@ from ansible_collections.apiauth.saas.plugins.plugin_utils._controller_action im
 
 
 class ActionModule(ControllerAction):
-    ARGUMENT_SPEC = merge(THRIVE_APIKEY, HTTP)
+    ARGUMENT_SPEC = merge(THRIVE_APIKEY, HTTP, CACHE)
     SECRET_OPTIONS = ("admin_token", "current_api_key")
 
     def execute(self, params, *, check_mode, diff_mode):

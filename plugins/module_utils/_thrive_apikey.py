@@ -176,9 +176,13 @@ def parse_response(body) -> tuple:
     return api_key, valid_until
 
 
-def fallback_recovery_path(tenant_id: str) -> str:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    directory = os.path.join(base, "apiauth.saas", "recovery")
+def fallback_recovery_path(tenant_id: str, cache_dir: str | None = None) -> str:
+    """A private file beside the token cache: ``<cache_dir>/../recovery/``."""
+    if cache_dir:
+        directory = os.path.join(os.path.dirname(os.path.abspath(cache_dir.rstrip("/"))), "recovery")
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        directory = os.path.join(base, "apiauth.saas", "recovery")
     os.makedirs(directory, mode=0o700, exist_ok=True)
     os.chmod(directory, 0o700)
     return os.path.join(directory, f"thrive-{tenant_id}-{int(time.time())}.json")
@@ -191,7 +195,8 @@ def save_key(params: dict, record: dict) -> str:
         try:
             return write_recovery_file(wanted, record)
         except RecoveryFileError as exc:
-            fallback = write_recovery_file(fallback_recovery_path(record["tenant_id"]), record)
+            fallback = write_recovery_file(
+                fallback_recovery_path(record["tenant_id"], params.get("cache_dir")), record)
             raise RecoveryFileError(
                 f"{exc} The new API key was saved to {fallback} instead (mode 0600): move it to your secrets "
                 "store; do not generate another."

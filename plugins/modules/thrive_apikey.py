@@ -87,8 +87,8 @@ options:
   recovery_file:
     description:
       - Write a new key here (JSON, mode C(0600), atomic replace) before returning. The directory must exist.
-      - If it cannot be written, the key goes to a private file under C(~/.cache/apiauth.saas/recovery/) and the task
-        fails naming that file.
+      - If it cannot be written, the key goes to a private file in a C(recovery) directory beside O(cache_dir)
+        (by default C(~/.cache/apiauth.saas/recovery/)) and the task fails naming that file.
     type: path
   censor_result:
     description:
@@ -98,6 +98,10 @@ options:
     default: true
 extends_documentation_fragment:
   - apiauth.saas.http_options
+  - apiauth.saas.cache
+notes:
+  - Nothing is cached. The cache options are accepted so that C(module_defaults) set for the whole
+    C(group/apiauth.saas.saas) apply here too; only O(cache_dir) is used, to place the fallback recovery directory.
 attributes:
   action:
     description: Runs on the controller through an action plugin.
@@ -206,7 +210,7 @@ recovery_file:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import HTTP, THRIVE_APIKEY, merge
+from ansible_collections.apiauth.saas.plugins.module_utils._argspec import CACHE, HTTP, THRIVE_APIKEY, merge
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError, Redactor
 from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient
 from ansible_collections.apiauth.saas.plugins.module_utils._thrive_apikey import generate_or_keep
@@ -214,7 +218,7 @@ from ansible_collections.apiauth.saas.plugins.module_utils._token_service import
 
 
 def main():
-    module = AnsibleModule(argument_spec=merge(THRIVE_APIKEY, HTTP), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=merge(THRIVE_APIKEY, HTTP, CACHE), supports_check_mode=True)
     params = dict(module.params)
     params.pop("censor_result", None)
     redactor = Redactor([params.get("admin_token"), params.get("current_api_key")])

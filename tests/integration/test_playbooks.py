@@ -351,5 +351,9 @@ def test_demo_playbook_shows_no_secret(sim, run_playbook, tmp_path):
     app_ini = (state / "app.ini").read_text()
     tokens = [line.split("=", 1)[1].strip().split()[-1] for line in app_ini.splitlines() if "=" in line]
     assert len(tokens) == 2 and all(len(t) >= 20 for t in tokens)
+    # Generated secrets have one destination each: their recovery files.
+    generated = [json.loads((state / "thrive-apikey.json").read_text())["api_key"],
+                 json.loads((state / "thoughttrace-client.json").read_text())["client_secret"]]
+    assert all(len(secret) >= 20 for secret in generated)
     # The cache here is not encrypted, so it holds tokens by design; the output must not.
-    assert_absent(tokens + _demo_secrets(sim), run)
+    assert_absent(tokens + generated + _demo_secrets(sim), run)

@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 import requests
 
 from conftest import assert_absent, assert_no_traceback
@@ -23,6 +24,7 @@ def _run(run_playbook, tmp_path, verbosity=0, check=False, **k):
     return run
 
 
+@pytest.mark.smoke
 def test_generate_then_keep_then_rotate(sim, run_playbook, tmp_path):
     demo = sim.demo_vars()
     recovery = tmp_path / "thrive-key.json"
@@ -41,7 +43,6 @@ def test_generate_then_keep_then_rotate(sim, run_playbook, tmp_path):
     assert kept.rc == 0
     again, same = _outcome(tmp_path)
     assert not again["changed"] and not again["generated"] and same == key
-    assert kept.total("changed") == 0
     assert sim.graphql_mutations() == 1
 
     rotated = _run(run_playbook, tmp_path, current_api_key=key, current_valid_until=result["valid_until"],

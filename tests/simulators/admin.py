@@ -13,6 +13,9 @@
                                    {"cert_path", "key_path", "fingerprint", "not_before", "not_after"}
     DELETE /_sim/tokens            {"vendor"?} forget issued tokens (they stop working on sample APIs)
 
+``POST /_sim/clients`` takes ``"admin": true`` for vendors whose module sets
+``HAS_ADMIN_CLIENTS`` (ThoughtTrace: its tokens may use the client-management API).
+
 Vendor modules may add their own admin routes (Thredd: ``/_sim/jwks``) and an
 ``admit_client(app, client)`` hook that validates vendor-specific client fields
 (environment, tenant_id, organisation_id) before a client is stored.
@@ -39,7 +42,7 @@ from .core import (
 CLIENT_FIELDS = frozenset({
     "vendor", "client_id", "client_secret", "auth_methods", "public_key_pem", "kid", "cert_fingerprint",
     "token_lifetime", "scope", "basic_encoding", "audience", "revoked",
-    "environment", "tenant_id", "organisation_id",
+    "environment", "tenant_id", "organisation_id", "admin",
 })
 # Fields that only mean something to vendors with an admit_client hook.
 VENDOR_FIELDS = ("environment", "tenant_id", "organisation_id")
@@ -133,6 +136,12 @@ def _client_from_json(app: SimApp, body: dict[str, Any]) -> Client:
     if not isinstance(revoked, bool):
         raise AdminError("revoked must be a boolean")
 
+    admin_flag = body.get("admin", False)
+    if not isinstance(admin_flag, bool):
+        raise AdminError("admin must be a boolean")
+    if admin_flag and not getattr(app.vendors[vendor], "HAS_ADMIN_CLIENTS", False):
+        raise AdminError(f"vendor {vendor!r} has no admin clients")
+
     client = Client(
         vendor=vendor,
         client_id=client_id,
@@ -149,6 +158,7 @@ def _client_from_json(app: SimApp, body: dict[str, Any]) -> Client:
         environment=_optional_str(body, "environment"),
         tenant_id=_optional_str(body, "tenant_id"),
         organisation_id=_optional_str(body, "organisation_id"),
+        admin=admin_flag,
     )
     admit = getattr(app.vendors[vendor], "admit_client", None)
     if admit is not None:

@@ -62,10 +62,14 @@ AUTH_METHODS: tuple[str, ...] = (
 # Fault kinds accepted by POST /_sim/faults.
 #  - "pre" faults replace the normal answer (the vendor handler does not run);
 #  - "post" faults edit a successful JSON answer of the vendor handler;
-#  - reset_before / reset_after / delay / clock_skew act on the connection or clock.
-PRE_FAULTS = frozenset({"status", "html", "not_json"})
+#  - reset_before / reset_after / delay / clock_skew act on the connection or clock;
+#  - reset_after_processing runs the handler (its side effects happen) and then
+#    closes the connection without answering;
+#  - graphql_error (GraphQL routes only) answers 200 {"data": null, "errors": [...]}.
+PRE_FAULTS = frozenset({"status", "html", "not_json", "graphql_error"})
 POST_FAULTS = frozenset({"truncated_json", "missing_field", "field_value"})
-FAULT_KINDS = PRE_FAULTS | POST_FAULTS | frozenset({"delay", "reset_before", "reset_after", "clock_skew"})
+FAULT_KINDS = PRE_FAULTS | POST_FAULTS | frozenset(
+    {"delay", "reset_before", "reset_after", "reset_after_processing", "clock_skew"})
 
 MAX_BODY = 1 << 20
 # Idle keep-alive timeout of a connection. Long on purpose: an admin client with
@@ -183,6 +187,7 @@ class Client:
     environment: str | None = None  # thredd: uat|production; thrive: staging|production
     tenant_id: str | None = None  # thrive
     organisation_id: str | None = None  # thredd: signing keys live in the organisation's JWKS
+    admin: bool = False  # thoughttrace: its tokens may call the client-management API
 
     @property
     def partition(self) -> str:
@@ -217,6 +222,7 @@ class Client:
             "environment": self.environment,
             "tenant_id": self.tenant_id,
             "organisation_id": self.organisation_id,
+            "admin": self.admin,
         }
 
 
@@ -313,6 +319,9 @@ class Route:
     listener: str = MAIN_LISTENER
     # Compiled form of a path with {name} segments; None for a literal path.
     pattern: re.Pattern[str] | None = None
+    # Fault queue consulted for this route: the vendor for token routes, None
+    # (no faults) for others unless add_route(..., fault_queue=...) names one.
+    fault_queue: str | None = None
 
 
 @dataclass
@@ -356,6 +365,9 @@ class SimApp:  # pylint: disable=too-many-public-methods
         self.token_paths: dict[str, str] = {}
         # Per-vendor state a vendor module keeps on the app (e.g. Thredd's JWKS).
         self.vendor_state: dict[str, Any] = {}
+        # Fault queues of non-token routes (e.g. "thrive-tenants"), besides the vendors.
+        self.extra_fault_queues: set[str] = set()
+        self._graphql_queues: set[str] = set()
         # (vendor, partition, client_id) -> client; see Client.partition.
         self.clients: dict[tuple[str, str, str], Client] = {}
         self.tokens: dict[str, IssuedToken] = {}
@@ -363,6 +375,8 @@ class SimApp:  # pylint: disable=too-many-public-methods
         self._faults: dict[str, collections.deque[Fault]] = {}
         self._audit: list[dict[str, Any]] = []
         self._seq = 0
+        # Bumped by clear_audit: vendor counters (e.g. THRIVE keys generated) may reset with the audit.
+        self.audit_epoch = 0
         os.makedirs(self.state_dir, mode=0o700, exist_ok=True)
         os.chmod(self.state_dir, 0o700)
         self.ca.cert_pem.write_to_path(self.ca_path)
@@ -402,8 +416,15 @@ class SimApp:  # pylint: disable=too-many-public-methods
         return url
 
     def add_route(self, method: str, path: str, handler: Handler, *, vendor: str | None, kind: str = "api",
-                  inspect: Callable[[Request], None] | None = None, listener: str = MAIN_LISTENER) -> None:
-        """Mount ``handler``; ``path`` may contain ``{name}`` segments (one path segment each)."""
+                  inspect: Callable[[Request], None] | None = None, listener: str = MAIN_LISTENER,
+                  fault_queue: str | None = None) -> None:
+        """Mount ``handler``; ``path`` may contain ``{name}`` segments (one path segment each).
+
+        Token routes take faults from their vendor's queue (and ``"*"``); any
+        other route only from ``fault_queue`` when given (e.g. ``"thrive-tenants"``).
+        ``kind`` is the audit ``endpoint`` value; ``"graphql"`` routes also accept
+        the ``graphql_error`` fault.
+        """
         if listener not in self.listeners:
             raise ValueError(f"unknown listener {listener!r}")
         method = method.upper()
@@ -413,7 +434,15 @@ class SimApp:  # pylint: disable=too-many-public-methods
                 f"(?P<{piece}>[^/]+)" if index % 2 else re.escape(piece)
                 for index, piece in enumerate(_PATH_PARAM_RE.split(path)))
             pattern = re.compile(f"^{regex}$")
-        route = Route(method, path, vendor, kind, handler, inspect, listener, pattern)
+        if fault_queue is None and kind == "token":
+            fault_queue = vendor
+        elif fault_queue is not None:
+            if not _NAME_RE.match(fault_queue) or fault_queue == "*":
+                raise ValueError(f"bad fault queue name {fault_queue!r}")
+            self.extra_fault_queues.add(fault_queue)
+        if fault_queue is not None and kind == "graphql":
+            self._graphql_queues.add(fault_queue)
+        route = Route(method, path, vendor, kind, handler, inspect, listener, pattern, fault_queue)
         key = (listener, method, path)
         if key in self.routes or any(
                 (r.listener, r.method, r.path) == key for r in self._pattern_routes):
@@ -453,9 +482,10 @@ class SimApp:  # pylint: disable=too-many-public-methods
         return self.listeners[listener].vendor if listener in self.listeners else None
 
     def token_vendors(self, listener: str) -> set[str]:
-        """Vendors with a token endpoint on ``listener`` (whose faults may hit its connections)."""
+        """Fault queues of the routes on ``listener`` (whose reset_before may hit its connections):
+        the vendors with a token endpoint there, plus queues such as ``"thrive-tenants"``."""
         routes = list(self.routes.values()) + self._pattern_routes
-        return {r.vendor for r in routes if r.kind == "token" and r.listener == listener and r.vendor}
+        return {r.fault_queue for r in routes if r.fault_queue and r.listener == listener}
 
     # ---- clients
 
@@ -515,15 +545,15 @@ class SimApp:  # pylint: disable=too-many-public-methods
     # ---- faults
 
     def add_faults(self, vendor: str, faults: list[dict[str, Any]]) -> int:
-        if vendor != "*" and vendor not in self.vendors:
-            raise AdminError(f"unknown vendor {vendor!r}")
+        if vendor != "*" and vendor not in self.vendors and vendor not in self.extra_fault_queues:
+            raise AdminError(f"unknown vendor {vendor!r}; fault queues: "
+                             f"{sorted(set(self.vendors) | self.extra_fault_queues)}")
         parsed = [self._parse_fault(vendor, spec) for spec in faults]
         with self.lock:
             self._faults.setdefault(vendor, collections.deque()).extend(parsed)
         return len(parsed)
 
-    @staticmethod
-    def _parse_fault(vendor: str, spec: Any) -> Fault:
+    def _parse_fault(self, vendor: str, spec: Any) -> Fault:
         if not isinstance(spec, dict):
             raise AdminError("each fault must be a JSON object")
         kind = spec.get("kind")
@@ -553,6 +583,11 @@ class SimApp:  # pylint: disable=too-many-public-methods
                 raise AdminError("delay seconds must be within 0..120")
         elif kind == "clock_skew":
             number("seconds", True)
+        elif kind == "graphql_error":
+            if vendor not in self._graphql_queues:
+                raise AdminError(f"fault graphql_error only applies to GraphQL queues: {sorted(self._graphql_queues)}")
+            if not isinstance(spec.get("message", ""), str):
+                raise AdminError("fault graphql_error: message must be a string")
         elif kind in ("missing_field", "field_value"):
             if not isinstance(spec.get("field"), str):
                 raise AdminError(f"fault {kind}: field (string) is required")
@@ -567,10 +602,11 @@ class SimApp:  # pylint: disable=too-many-public-methods
             queue.popleft()
         return fault
 
-    def take_fault(self, vendor: str) -> Fault | None:
-        """Consume one application of the next fault for a token request of ``vendor``."""
+    def take_fault(self, vendor: str, wildcard: bool = True) -> Fault | None:
+        """Consume one application of the next fault for a request of queue ``vendor``
+        (then of ``"*"`` when ``wildcard``: token endpoints only)."""
         with self.lock:
-            for key in (vendor, "*"):
+            for key in (vendor, "*") if wildcard else (vendor,):
                 queue = self._faults.get(key)
                 if queue:
                     return self._consume(queue)
@@ -658,6 +694,7 @@ class SimApp:  # pylint: disable=too-many-public-methods
     def clear_audit(self) -> None:
         with self.lock:
             self._audit.clear()
+            self.audit_epoch += 1
             with open(self.audit_path, "w", encoding="utf-8"):
                 pass
 
@@ -729,6 +766,9 @@ def _fault_response(fault: Fault) -> Response:
         page = (f"<!DOCTYPE html>\n<html><head><title>{status} Error</title></head>"
                 f"<body><h1>{status} Error</h1><p>The upstream gateway failed (simulated).</p></body></html>\n")
         return Response(status, page.encode("utf-8"), "text/html; charset=utf-8")
+    if fault.kind == "graphql_error":
+        message = spec.get("message") or "simulated GraphQL error"
+        return json_response(200, {"data": None, "errors": [{"message": message}]})
     # not_json
     return Response(200, b"OK - token service is warming up (simulated, not JSON)\n", "text/plain; charset=utf-8")
 
@@ -891,7 +931,8 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             endpoint = other.kind if other is not None else endpoint
         audit = app.new_audit(method, path, query, vendor, endpoint, peer, listener)
 
-        fault = app.take_fault(route.vendor) if route is not None and route.kind == "token" and route.vendor else None
+        fault = (app.take_fault(route.fault_queue, wildcard=route.kind == "token")
+                 if route is not None and route.fault_queue else None)
         if fault is not None:
             audit["fault"] = fault.kind
             if fault.kind == "reset_before":
@@ -958,6 +999,11 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             except (ValueError, AttributeError):
                 pass
         app.record(audit)
+        if fault is not None and fault.kind == "reset_after_processing":
+            # The handler ran (a key was generated, a secret rotated...): the
+            # client just never hears about it.
+            self._drop()
+            return
         self._send(response)
 
     def _serve_admin(self, method: str, path: str, query: str, host: str, peer: PeerCert | None) -> None:

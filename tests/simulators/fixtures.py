@@ -25,6 +25,7 @@ import ssl
 import subprocess
 import sys
 import time
+import urllib.parse
 from typing import Any
 
 import requests
@@ -191,11 +192,51 @@ class Simulator:
         """THRIVE token URL of a tenant: environment "staging"|"production"."""
         return f"{self.base_url}/thrive/{environment}/oauth2/token/{tenant_id}"
 
+    # ---- THRIVE tenant API keys (GraphQL) and ThoughtTrace client management
+
+    def thrive_tenants_url(self, environment: str) -> str:
+        """THRIVE GraphQL tenants endpoint (``generateApiKey``): environment "staging"|"production"."""
+        return f"{self.base_url}/thrive/{environment}/tenants"
+
+    def thrive_me_url(self, environment: str) -> str:
+        """THRIVE sample API taking HTTP Basic tenant_id:apiKey."""
+        return f"{self.base_url}/thrive/{environment}/api/v1/me"
+
+    def thrive_admin_token(self, tenant_id: str, *, expires_in: int = 3600) -> str:
+        """A THRIVE admin console JWT for ``tenant_id`` (negative ``expires_in``: already expired)."""
+        return self._call("POST", "/_sim/thrive/admin-token", {"tenant_id": tenant_id, "expires_in": expires_in})["token"]
+
+    def thrive_keys(self, environment: str, tenant_id: str) -> int:
+        """How many API keys were generated for the tenant in that environment since the audit was
+        last cleared (stored, whether or not the client ever saw the answer)."""
+        query = urllib.parse.urlencode({"environment": environment, "tenant_id": tenant_id})
+        return self._call("GET", f"/_sim/thrive/keys?{query}")["count"]
+
+    def graphql_mutations(self) -> int:
+        """How many ``generateApiKey`` requests reached the THRIVE tenants endpoint (any outcome)."""
+        return sum(1 for e in self.audit("thrive-tenants")
+                   if e.get("endpoint") == "graphql" and e.get("operation") == "generateApiKey")
+
+    def thoughttrace_clients_url(self) -> str:
+        """ThoughtTrace client-management collection URL (admin bearer token needed)."""
+        return f"{self.base_url}/thoughttrace/api/clients"
+
+    def thoughttrace_clients(self) -> list[dict[str, Any]]:
+        """Clients created through the ThoughtTrace management API (no secrets; ``secret_fp``)."""
+        return self._call("GET", "/_sim/thoughttrace/clients")
+
+    def admin_mutations(self, vendor: str) -> int:
+        """Requests that reached a management API of ``vendor`` ("thoughttrace-admin",
+        "thrive-tenants") and could change something: every operation except list / queries."""
+        return sum(1 for e in self.audit(vendor)
+                   if (e.get("endpoint") == "admin" and e.get("operation") not in (None, "list"))
+                   or (e.get("endpoint") == "graphql" and e.get("operation_type") == "mutation"))
+
     def add_client(self, vendor: str, **fields: Any) -> dict[str, Any]:
         """Register/replace a client: client_id, client_secret, auth_methods, public_key_pem, kid,
         cert_fingerprint, token_lifetime, scope, basic_encoding ("form"|"raw"), audience, revoked;
         thredd: environment ("uat"|"production", required), organisation_id; thrive: environment
-        ("staging"|"production") and tenant_id (both required)."""
+        ("staging"|"production") and tenant_id (both required); thoughttrace: admin (bool)."""
         return self._call("POST", "/_sim/clients", dict(fields, vendor=vendor))["client"]
 
     def revoke_client(self, vendor: str, client_id: str, revoked: bool = True, *, environment: str | None = None,
@@ -222,7 +263,8 @@ class Simulator:
         return self._call("GET", "/_sim/clients")
 
     def add_faults(self, vendor: str, faults: list[dict[str, Any]]) -> None:
-        """Queue faults (FIFO) for ``vendor``'s token endpoint, or every vendor with ``"*"``."""
+        """Queue faults (FIFO) for ``vendor``'s token endpoint, or every vendor with ``"*"``;
+        also the queues "thrive-tenants" (GraphQL) and "thoughttrace-admin" (management API)."""
         self._call("POST", "/_sim/faults", {"vendor": vendor, "faults": faults})
 
     def pending_faults(self) -> dict[str, list[dict[str, Any]]]:

@@ -18,6 +18,9 @@ a request asks for a subset of it (``invalid_scope`` otherwise) and gets what
 it asked for, or the client's whole set. Tokens: ``Bearer``, 3600 s, with
 ``scope``. The sample API needs a token of the same environment with
 ``api/read`` or ``api/all`` (403 ``insufficient_scope`` otherwise).
+
+Tenant API keys (GraphQL ``generateApiKey`` at ``/thrive/<env>/tenants``, HTTP
+Basic at ``/thrive/<env>/api/v1/me``) live in :mod:`thrive_tenants`.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Callable
 
+from . import thrive_tenants
 from .core import AdminError, Client, IssuedToken, Request, Response, SimApp, json_response, oauth_error, partition_of
 from .oauth2 import (
     ClientCredentialsEndpoint,
@@ -129,6 +133,7 @@ def register(app: SimApp) -> None:
         add_token_endpoint(app, POLICY, ThriveTokenEndpoint(environment))
         app.add_route("GET", f"{PREFIX}/{environment}/api/v1/users", bearer_protected(VENDOR, _users(environment)),
                       vendor=VENDOR)
+    thrive_tenants.register(app, ENVIRONMENTS)
 
 
 def seed_demo(app: SimApp) -> dict[str, str]:
@@ -137,7 +142,7 @@ def seed_demo(app: SimApp) -> dict[str, str]:
                     tenant_id="eu-west-2_DemoTenant1", scope="api/read api/write")
     admit_client(app, client)
     app.put_client(client)
-    return {
+    return thrive_tenants.seed_demo(app, "eu-west-2_DemoTenant1") | {
         "thrive_staging_base_url": f"{app.base_url}{PREFIX}/staging",
         "thrive_production_base_url": f"{app.base_url}{PREFIX}/production",
         "thrive_tenant_id": "eu-west-2_DemoTenant1",
