@@ -22,6 +22,11 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError, Redactor
 
 
+def unexpected_error_message(exc: BaseException, redactor: Redactor) -> str:
+    """A message for a bug: its type and redacted text, never a traceback."""
+    return f"Unexpected error in apiauth.saas ({type(exc).__name__}): {redactor.redact(str(exc))}. Please report it."
+
+
 @dataclass
 class Outcome:
     result: dict
@@ -65,9 +70,7 @@ class ControllerAction(ActionBase):
             result.update(failed=True, msg=str(exc.redacted(redactor)))
             return result
         except Exception as exc:  # pylint: disable=broad-except
-            text = redactor.redact(str(exc))
-            result.update(failed=True, msg=f"Unexpected error in apiauth.saas ({type(exc).__name__}): {text}. "
-                                           "Please report it.")
+            result.update(failed=True, msg=unexpected_error_message(exc, redactor))
             return result
         result.update(outcome.result)
         if outcome.warnings:

@@ -19,8 +19,8 @@ from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError
-from ansible_collections.apiauth.saas.plugins.module_utils._token_service import GENERIC, get_token
-from ansible_collections.apiauth.saas.plugins.plugin_utils._action import unexpected_error_message
+from ansible_collections.apiauth.saas.plugins.module_utils._token_service import GENERIC, get_token, redactor_for
+from ansible_collections.apiauth.saas.plugins.plugin_utils._controller_action import unexpected_error_message
 
 display = Display()
 
@@ -49,7 +49,7 @@ class TokenLookup(LookupBase):
         except ApiAuthError as exc:
             raise AnsibleLookupError(str(exc)) from None
         except Exception as exc:  # pylint: disable=broad-except
-            raise AnsibleLookupError(unexpected_error_message(exc, params)) from None
+            raise AnsibleLookupError(unexpected_error_message(exc, redactor_for(params))) from None
         for warning in outcome.warnings:
             display.warning(warning)
         record = outcome.record
