@@ -20,6 +20,7 @@ import os
 import tempfile
 
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError
+from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import _fsync_dir, _unlink_quietly
 
 
 class RecoveryFileError(ApiAuthError):
@@ -47,17 +48,10 @@ def write_recovery_file(path: str, record: dict) -> str:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _unlink_quietly(tmp)
         raise RecoveryFileError(f"Cannot write recovery_file {path}: {exc.strerror or exc}.") from None
     try:
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        _fsync_dir(directory)
     except OSError:
-        pass
+        pass  # the file is in place; only its durability across a crash is at stake
     return path

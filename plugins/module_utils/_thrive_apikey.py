@@ -36,6 +36,7 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     fingerprint,
 )
 from ansible_collections.apiauth.saas.plugins.module_utils._recovery import RecoveryFileError, write_recovery_file
+from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import default_cache_dir
 
 TENANTS_URLS = {
     "staging": "https://tenant.api.learnstaging.link/tenants",
@@ -45,6 +46,8 @@ MUTATION = (
     "mutation GenerateApiKey($tokenType: String!, $services: [String!]!) "
     "{ generateApiKey(tokenType: $tokenType, services: $services) { validUntil apiKey } }"
 )
+# The options whose values are masked in every message of the module.
+SECRET_OPTIONS = ("admin_token", "current_api_key")
 ADMIN_TOKEN_HELP = (
     "Get a fresh one: sign in to THRIVE Learn, open the browser's developer tools, Network tab, select a request "
     "such as user?AuthorityToken and copy its Authorization header value. It expires every 60 minutes."
@@ -178,11 +181,8 @@ def parse_response(body) -> tuple:
 
 def fallback_recovery_path(tenant_id: str, cache_dir: str | None = None) -> str:
     """A private file beside the token cache: ``<cache_dir>/../recovery/``."""
-    if cache_dir:
-        directory = os.path.join(os.path.dirname(os.path.abspath(cache_dir.rstrip("/"))), "recovery")
-    else:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        directory = os.path.join(base, "apiauth.saas", "recovery")
+    cache_dir = os.path.abspath((cache_dir or default_cache_dir()).rstrip("/"))
+    directory = os.path.join(os.path.dirname(cache_dir), "recovery")
     os.makedirs(directory, mode=0o700, exist_ok=True)
     os.chmod(directory, 0o700)
     return os.path.join(directory, f"thrive-{tenant_id}-{int(time.time())}.json")

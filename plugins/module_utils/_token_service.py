@@ -203,9 +203,14 @@ def fetch_token(creds: ClientCredentials, profile: VendorProfile, client: HttpCl
     )
 
 
+def redactor_for(params: dict) -> Redactor:
+    """The redactor an adapter uses for errors that did not come from the engine."""
+    return Redactor(params.get(name) for name in SECRET_OPTIONS)
+
+
 def get_token(params: dict, profile: VendorProfile = GENERIC) -> TokenOutcome:
     """Options in, token out: memory, then the file cache, then one request."""
-    redactor = Redactor(params.get(name) for name in SECRET_OPTIONS)
+    redactor = redactor_for(params)
     warnings: list = []
     client = None
     try:
@@ -257,8 +262,3 @@ def get_token(params: dict, profile: VendorProfile = GENERIC) -> TokenOutcome:
     finally:
         if client is not None:
             client.close()
-
-
-def redactor_for(params: dict) -> Redactor:
-    """The redactor an adapter uses for errors that did not come from the engine."""
-    return Redactor(params.get(name) for name in SECRET_OPTIONS)
