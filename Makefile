@@ -13,16 +13,24 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help demo test venv units integration sanity lint build oldest changelog clean
+.PHONY: help demo test venv units integration sanity lint build oldest molecule changelog clean
 
 help:
 	@echo "make demo   run playbooks/demo.yml against the bundled simulators"
 	@echo "make test   run every test (units, integration, sanity, lint, build, oldest ansible-core)"
 
-$(VENV)/.installed: requirements.txt requirements-test.txt tests/requirements-simulator.txt
+$(VENV)/.installed: requirements.txt requirements-test.txt tests/requirements-simulator.txt tests/requirements-molecule.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements-test.txt
+	touch $@
+
+# The collections the optional secret_store backends use (community.hashi_vault, amazon.aws,
+# community.aws, kubernetes.core), unpacked from the ansible package on PyPI next to the link
+# to this tree, so that tests and ansible-lint resolve their modules.
+OPTIONAL_COLLECTIONS := $(COLLECTIONS)/.optional-collections
+$(OPTIONAL_COLLECTIONS): tests/backends/install_collections.py $(VENV)/.installed
+	$(BIN)/python tests/backends/install_collections.py $(COLLECTIONS)
 	touch $@
 
 $(VENV_OLDEST)/.installed: requirements.txt tests/requirements-oldest.txt tests/requirements-simulator.txt
@@ -31,7 +39,7 @@ $(VENV_OLDEST)/.installed: requirements.txt tests/requirements-oldest.txt tests/
 	$(VENV_OLDEST)/bin/pip install -q -r tests/requirements-oldest.txt
 	touch $@
 
-venv: $(VENV)/.installed $(COLLECTION_LINK)
+venv: $(VENV)/.installed $(COLLECTION_LINK) $(OPTIONAL_COLLECTIONS)
 
 $(COLLECTION_LINK):
 	mkdir -p $(dir $@)
@@ -74,7 +82,16 @@ build: venv
 oldest: $(VENV_OLDEST)/.installed $(COLLECTION_LINK)
 	APIAUTH_ANSIBLE_BIN=$(CURDIR)/$(VENV_OLDEST)/bin $(VENV_OLDEST)/bin/pytest -q -m smoke tests/integration
 
-test: units integration sanity lint build oldest
+# Molecule scenarios of the roles (extensions/molecule/), run against the vendor simulators and
+# local secret stores: moto (AWS Secrets Manager), an OpenBao dev server (Vault KV v2) and a fake
+# of the Kubernetes Secrets API (tests/backends/).
+molecule: venv
+	rm -rf $(TMP)/molecule-sim $(TMP)/molecule-backends
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python tests/simulators run --state-dir $(TMP)/molecule-sim -- \
+	  $(BIN)/python tests/backends/run.py --state-dir $(TMP)/molecule-backends -- \
+	  $(BIN)/molecule test --all
+
+test: units integration sanity lint build oldest molecule
 	@echo "make test: all suites passed"
 
 changelog: venv
