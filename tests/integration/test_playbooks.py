@@ -355,5 +355,16 @@ def test_demo_playbook_shows_no_secret(sim, run_playbook, tmp_path):
     generated = [json.loads((state / "thrive-apikey.json").read_text())["api_key"],
                  json.loads((state / "thoughttrace-client.json").read_text())["client_secret"]]
     assert all(len(secret) >= 20 for secret in generated)
+    # The store (secret_store, file backend) keeps them; app_config delivered every vendor's token.
+    store = json.loads((state / "store" / "credentials.json").read_text())
+    assert store["thrive_api_key"] == generated[0] and store["thoughttrace_client_secret"] == generated[1]
+    assert (state / "store" / "credentials.json").stat().st_mode & 0o777 == 0o600
+    app_files = {name: (state / "app" / name).read_text() for name in ("app.ini", "app.env", "thrive.json")}
+    assert all((state / "app" / name).stat().st_mode & 0o777 == 0o600 for name in app_files)
+    assert generated[0] in app_files["thrive.json"] and generated[1] in app_files["app.env"]
+    delivered = [line.split("=", 1)[1].strip().strip('"').split()[-1]
+                 for text in app_files.values() for line in text.splitlines() if "=" in line]
+    delivered += list(json.loads(app_files["thrive.json"])["thrive"].values())
+    assert len(delivered) >= 7 and all(len(value) >= 20 for value in delivered)
     # The cache here is not encrypted, so it holds tokens by design; the output must not.
-    assert_absent(tokens + generated + _demo_secrets(sim), run)
+    assert_absent(tokens + generated + delivered + _demo_secrets(sim), run)
