@@ -94,8 +94,8 @@ def test_thoughtspot_module_files_run_alone(sim, tmp_path):
     assert info["valid"] is True and info["user"]["name"] == demo["thoughtspot_username"]
     refused = _run_module("thoughtspot_token", dict(args, revoke_at_end=True), tmp_path)[0]
     assert refused["failed"] is True and "callback" in refused["msg"]
-    trusted = _run_module("thoughtspot_trusted_auth", dict(common, username=demo["thoughtspot_admin_username"],
-                                                            password=demo["thoughtspot_admin_password"],
-                                                            cache_dir=str(tmp_path / "c")), tmp_path)
+    admin = {"username": demo["thoughtspot_admin_username"], "password": demo["thoughtspot_admin_password"],
+             "cache_dir": str(tmp_path / "c")}
+    trusted = _run_module("thoughtspot_trusted_auth", dict(common, **admin), tmp_path)
     assert trusted[0]["changed"] is False and trusted[0]["auth_status"] == "ENABLED"
     assert demo["thoughtspot_secret_key"] not in trusted[1], "the key is masked in the module's output"
