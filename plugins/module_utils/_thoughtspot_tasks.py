@@ -78,8 +78,9 @@ def revoke_task(params: dict, *, check_mode: bool, cache_dir: str | None = None)
             "or password) so the cached token is revoked, or revoke_all=true with username."
         )
     try:
+        held = cached_token(params, cache_dir) if has_credentials else None
         if not token and has_credentials and not params.get("revoke_all"):
-            token = cached_token(params, cache_dir)
+            token = held
             if token is None:
                 return {"changed": False, "revoked": False,
                         "msg": "No token of these options is in the cache: nothing to revoke."}, False, warnings
@@ -90,7 +91,8 @@ def revoke_task(params: dict, *, check_mode: bool, cache_dir: str | None = None)
                 result = _revoke_all(params, api, check_mode, cache_dir, redactor)
             else:
                 result = _revoke_one(params, api, token, check_mode)
-        if has_credentials and result.get("revoked") and not check_mode:
+        # The cache must not serve a revoked token again.
+        if has_credentials and not check_mode and (params.get("revoke_all") or (held is not None and held == token)):
             forget_token(params, cache_dir)
         return result, False, warnings
     except ApiAuthError as exc:
