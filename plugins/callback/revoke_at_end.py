@@ -32,6 +32,22 @@ notes:
     C(always) section or a handler; see the examples of M(apiauth.saas.thoughtspot_token).
 """
 
+EXAMPLES = r"""
+# ansible.cfg
+#   [defaults]
+#   callbacks_enabled = apiauth.saas.revoke_at_end
+# or: ANSIBLE_CALLBACKS_ENABLED=apiauth.saas.revoke_at_end ansible-playbook site.yml
+
+# In the playbook: one token for every host of the run, revoked when the run ends.
+- name: Get a ThoughtSpot token for this run only
+  apiauth.saas.thoughtspot_token:
+    host: https://example.thoughtspot.cloud
+    username: embed-service
+    secret_key: "{{ vault_thoughtspot_secret_key }}"
+    revoke_at_end: true
+  register: ts
+"""
+
 import atexit
 import os
 import shutil

@@ -56,16 +56,11 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
+  - apiauth.saas.controller_action
   - apiauth.saas.thoughtspot
   - apiauth.saas.http_options
   - apiauth.saas.cache
 attributes:
-  action:
-    description: Runs on the controller through an action plugin; the token never reaches a managed host.
-    support: full
-  async:
-    description: The task is quick and runs on the controller; C(async) is not supported.
-    support: none
   check_mode:
     description:
       - A request that may create or change a user is not sent; a plain token request is, as it changes nothing.
@@ -74,11 +69,6 @@ attributes:
   diff_mode:
     description: A token has no state to compare.
     support: none
-  action_group:
-    description: Use C(group/apiauth.saas.saas) in C(module_defaults) to set options for all of them.
-    support: full
-    membership:
-      - apiauth.saas.saas
 notes:
   - Options fall back to the environment variables the lookup of the same name reads, for example
     E(APIAUTH_THOUGHTSPOT_HOST) or E(APIAUTH_THOUGHTSPOT_SECRET_KEY).

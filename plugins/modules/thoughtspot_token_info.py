@@ -38,29 +38,19 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
+  - apiauth.saas.controller_action
   - apiauth.saas.http_options
   - apiauth.saas.cache
 notes:
   - Nothing is cached. The cache options are accepted so that C(module_defaults) set for the whole
     C(group/apiauth.saas.saas) apply here too.
 attributes:
-  action:
-    description: Runs on the controller through an action plugin.
-    support: full
-  async:
-    description: The task is quick and runs on the controller; C(async) is not supported.
-    support: none
   check_mode:
     description: Reads only, so it runs in check mode as usual.
     support: full
   diff_mode:
     description: Nothing changes, so there is no diff.
     support: none
-  action_group:
-    description: Use C(group/apiauth.saas.saas) in C(module_defaults) to set options for all of them.
-    support: full
-    membership:
-      - apiauth.saas.saas
 seealso:
   - module: apiauth.saas.thoughtspot_token
 """

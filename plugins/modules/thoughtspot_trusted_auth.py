@@ -60,26 +60,16 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
+  - apiauth.saas.controller_action
   - apiauth.saas.http_options
   - apiauth.saas.cache
 attributes:
-  action:
-    description: Runs on the controller through an action plugin.
-    support: full
-  async:
-    description: The task is quick and runs on the controller; C(async) is not supported.
-    support: none
   check_mode:
     description: Reads the current setting and reports what would change, without changing it.
     support: full
   diff_mode:
     description: Shows the status and the key's fingerprint before and after.
     support: full
-  action_group:
-    description: Use C(group/apiauth.saas.saas) in C(module_defaults) to set options for all of them.
-    support: full
-    membership:
-      - apiauth.saas.saas
 notes:
   - The cache options apply to the administrator's token when O(username) and O(password) are given.
 seealso:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import assert_absent, assert_no_traceback
+from conftest import assert_absent, assert_no_traceback, files_text
 
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import fingerprint
 
@@ -63,7 +63,7 @@ def _trusted(demo: dict, **extra) -> dict:
 @pytest.mark.smoke
 @pytest.mark.parametrize("token_type, way", [("full", "secret_key"), ("full", "password"), ("object", "secret_key"),
                                              ("custom", "secret_key")])
-def test_token_types_and_auth_ways(sim, ts_task, token_type, way):
+def test_token_types_and_auth_ways(sim, ts_task, cache_dir, token_type, way):
     demo = sim.demo_vars()
     if way == "password":
         options = {"username": demo["thoughtspot_admin_username"], "password": demo["thoughtspot_admin_password"]}
@@ -91,6 +91,10 @@ def test_token_types_and_auth_ways(sim, ts_task, token_type, way):
     assert _validate(sim, first["access_token"]) == 200
     # The secret, the password and the token never reach the output, at -vvvv.
     assert_absent([options.get("secret_key"), options.get("password"), first["access_token"]], run)
+    # The cache keeps the token, never the key or password it was got with.
+    cached = files_text(cache_dir)
+    assert first["access_token"] in cached
+    assert all(secret not in cached for secret in (options.get("secret_key"), options.get("password")) if secret)
 
     second = ts_task("token", options)[1]
     assert second["changed"] is False and second["source"] == "file"

@@ -114,6 +114,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from .admin import object_body
 from .core import AdminError, IssuedToken, Request, Response, SimApp, fingerprint, json_response
 from .oauth2 import demo_secret
 
@@ -1045,15 +1046,6 @@ def _issuer(kind: str) -> Callable[[Request], Response]:
 # --------------------------------------------------------------------------- control API
 
 
-def _admin_body(req: Request) -> dict[str, Any]:
-    body = req.json_body()
-    if body is None:
-        return {}
-    if not isinstance(body, dict):
-        raise AdminError("body must be a JSON object")
-    return body
-
-
 def _admin_value(body: dict[str, Any], name: str, kind: type, default: Any = None) -> Any:
     value = body.get(name, default)
     if value is not None and (not isinstance(value, kind) or (kind is int and isinstance(value, bool))):
@@ -1062,7 +1054,7 @@ def _admin_value(body: dict[str, Any], name: str, kind: type, default: Any = Non
 
 
 def _sim_post_user(req: Request) -> Response:
-    body = _admin_body(req)
+    body = object_body(req)
     name = _admin_value(body, "name", str)
     if not name or not name.strip():
         raise AdminError("name (non-empty string) is required")
@@ -1101,7 +1093,7 @@ def _sim_get_users(req: Request) -> Response:
 
 
 def _sim_post_org(req: Request) -> Response:
-    body = _admin_body(req)
+    body = object_body(req)
     org_id = _admin_value(body, "id", int)
     name = _admin_value(body, "name", str)
     if org_id is None or org_id < 0 or not name or not name.strip():
@@ -1116,7 +1108,7 @@ def _sim_post_org(req: Request) -> Response:
 
 
 def _sim_config(req: Request) -> Response:
-    body = _admin_body(req)
+    body = object_body(req)
     mfa = _admin_value(body, "mfa", bool)
     state = _state(req.app)
     with req.app.lock:
@@ -1134,7 +1126,7 @@ def _sim_get_trust(req: Request) -> Response:
 
 
 def _sim_set_trust(req: Request) -> Response:
-    body = _admin_body(req)
+    body = object_body(req)
     status = body.get("auth_status")
     if status not in (ENABLED, DISABLED):
         raise AdminError("auth_status must be ENABLED or DISABLED")
@@ -1160,7 +1152,7 @@ def _sim_get_tokens(req: Request) -> Response:
 
 
 def _sim_expire_tokens(req: Request) -> Response:
-    body = _admin_body(req)
+    body = object_body(req)
     username = _admin_value(body, "username", str)
     now = int(time.time() * 1000)
     app = req.app
