@@ -6,7 +6,7 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    """What every C(*_token) module shares: output censoring and attributes."""
+    """What every C(*_token) module shares besides apiauth.saas.controller_action: output censoring, check mode."""
 
     DOCUMENTATION = r"""
 options:
@@ -18,23 +18,12 @@ options:
     type: bool
     default: true
 attributes:
-  action:
-    description: Runs on the controller through an action plugin; the token never reaches a managed host.
-    support: full
-  async:
-    description: The task is quick and runs on the controller; C(async) is not supported.
-    support: none
   check_mode:
     description: Fetching a token changes nothing at the vendor, so it runs in check mode too.
     support: full
   diff_mode:
     description: A token request has no state to compare.
     support: none
-  action_group:
-    description: Use C(group/apiauth.saas.saas) in C(module_defaults) to set options for all of them.
-    support: full
-    membership:
-      - apiauth.saas.saas
 notes:
   - Options that the lookup of the same name reads from an environment variable fall back to that variable
     here too, for example C(APIAUTH_SAAS_CACHE_DIR) or C(APIAUTH_SAAS_CA_PATH), so a setting made once in the

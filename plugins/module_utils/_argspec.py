@@ -120,6 +120,35 @@ THRIVE = {
     "scope": {"type": "list", "elements": "str", "choices": ["api/all", "api/read", "api/write", "api/webhooks"]},
 }
 
+THOUGHTSPOT = {
+    "host": {"type": "str", "required": True},
+    "username": {"type": "str"},
+    "password": {"type": "str", "no_log": True},
+    "secret_key": {"type": "str", "no_log": True},
+    "admin_token": {"type": "str", "no_log": True},
+    "token_type": {"type": "str", "default": "full", "choices": ["full", "object", "custom"], "no_log": False},
+    "object_id": {"type": "str"},
+    "org": {"type": "str", "aliases": ["org_id", "org_identifier"]},
+    "validity_time_in_sec": {"type": "int", "default": 3600},
+    "auto_create": {"type": "bool"},
+    "groups": {"type": "list", "elements": "str", "aliases": ["group_identifiers"]},
+    "email": {"type": "str"},
+    "display_name": {"type": "str"},
+    "persist_option": {"type": "str", "choices": ["NONE", "APPEND", "REPLACE", "RESET"]},
+    "filter_rules": {"type": "list", "elements": "dict"},
+    "parameter_values": {"type": "list", "elements": "dict"},
+    "variable_values": {"type": "list", "elements": "dict"},
+    "objects": {"type": "list", "elements": "dict"},
+    "revoke_at_end": {"type": "bool", "default": False},
+}
+
+# Options of the thoughtspot_token module that its lookup does not have.
+THOUGHTSPOT_MODULE = {
+    "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+    "token": {"type": "str", "no_log": True},
+    "revoke_all": {"type": "bool", "default": False},
+}
+
 
 _env(HTTP, "APIAUTH_SAAS_")
 _env(CACHE, "APIAUTH_SAAS_")
@@ -128,6 +157,7 @@ _env(THROUGHLINE, "APIAUTH_THROUGHLINE_")
 _env(THREDD, "APIAUTH_THREDD_", ("environment", "connectivity", "region", "base_url", "token_url", "client_id",
                                  "client_secret", "auth_method", "signing_cert_path", "organisation_id"))
 _env(THOUGHTTRACE, "APIAUTH_THOUGHTTRACE_", ("identity_url", "token_url", "client_id", "client_secret"))
+_env(THOUGHTSPOT, "APIAUTH_THOUGHTSPOT_", ("host", "username", "password", "secret_key", "admin_token", "org"))
 _env(THRIVE, "APIAUTH_THRIVE_", ("environment", "tenant_id", "base_url", "token_url", "client_id",
                                  "client_secret", "scope"))
 
@@ -148,16 +178,23 @@ TOKEN_PLUGINS = {
     "thredd": merge(THREDD, private_key_jwt("APIAUTH_THREDD_"), HTTP, CACHE),
     "thoughttrace": merge(THOUGHTTRACE, HTTP, CACHE),
     "thrive": merge(THRIVE, HTTP, CACHE),
+    "thoughtspot": merge(THOUGHTSPOT, HTTP, CACHE),
+}
+
+# Options a token module has beyond its lookup's.
+MODULE_ONLY = {
+    "thoughtspot": THOUGHTSPOT_MODULE,
 }
 
 MUTUALLY_EXCLUSIVE = {
     "oauth2": PRIVATE_KEY_MUTUALLY_EXCLUSIVE,
     "thredd": PRIVATE_KEY_MUTUALLY_EXCLUSIVE,
+    "thoughtspot": [("password", "secret_key")],
 }
 
 
 def module_spec(name: str) -> dict:
-    return merge(TOKEN_PLUGINS[name], TOKEN_MODULE)
+    return merge(TOKEN_PLUGINS[name], MODULE_ONLY.get(name, {}), TOKEN_MODULE)
 
 
 THRIVE_APIKEY = _env({

@@ -44,3 +44,39 @@ def run_token_module(module, profile) -> None:
     if censor:
         module.no_log_values.add(outcome.record["access_token"])
     module.exit_json(**result)
+
+
+def run_task_module(task, *, argument_spec: dict, mutually_exclusive=None, required_one_of=None,
+                    required_together=None, secret_options=(), **task_kwargs) -> None:
+    """The whole main() of a module whose work is ``task(params, ...) -> (result, holds_secret, warnings)``.
+
+    ``task_kwargs`` names the flags the task takes: ``check_mode`` and
+    ``diff_mode`` are filled in from the module.
+    """
+    from ansible_collections.apiauth.saas.plugins.module_utils._errors import Redactor
+
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        mutually_exclusive=mutually_exclusive or [],
+        required_one_of=required_one_of or [],
+        required_together=required_together or [],
+        supports_check_mode=True,
+    )
+    params = dict(module.params)
+    censor = params.pop("censor_result", True)
+    kwargs = dict(task_kwargs)
+    if "check_mode" in kwargs:
+        kwargs["check_mode"] = module.check_mode
+    if "diff_mode" in kwargs:
+        kwargs["diff_mode"] = module._diff  # pylint: disable=protected-access
+    try:
+        result, holds_secret, warnings = task(params, **kwargs)
+    except ApiAuthError as exc:
+        module.fail_json(msg=str(exc.redacted(Redactor(params.get(name) for name in secret_options))))
+    for warning in warnings:
+        module.warn(warning)
+    if censor and holds_secret:
+        for key in ("access_token", "secret_key", "authorization"):
+            if result.get(key):
+                module.no_log_values.add(result[key])
+    module.exit_json(**result)

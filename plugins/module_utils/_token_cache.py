@@ -334,6 +334,19 @@ class TokenCache:
         self._sweep()
         return self._network_result(record, expires_at, min_ttl)
 
+    def peek(self, identity: dict, secrets) -> dict | None:
+        """The cached record of this identity while it has not expired, else None; never fetches.
+
+        For callers that act on a token they may hold (revoke it) without
+        wanting a new one.
+        """
+        if not self._enabled:
+            return None
+        identity_doc = _canonical_identity(identity)
+        key = self._key(identity_doc, secrets)
+        hit = self._from_memory((self._dir, key), 0) or self._from_file(key, fingerprint(identity_doc), 0)
+        return hit.record if hit is not None else None
+
     def invalidate(self, identity: dict, secrets) -> None:
         """Forget the cached token of this identity (say, after the vendor refused it)."""
         if not self._enabled:

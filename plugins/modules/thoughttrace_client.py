@@ -97,26 +97,16 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
+  - apiauth.saas.controller_action
   - apiauth.saas.http_options
   - apiauth.saas.cache
 attributes:
-  action:
-    description: Runs on the controller through an action plugin; no secret reaches a managed host.
-    support: full
-  async:
-    description: The task is quick and runs on the controller; C(async) is not supported.
-    support: none
   check_mode:
     description: Lists the clients and reports what would change, sending no change to ThoughtTrace.
     support: full
   diff_mode:
     description: Shows the client before and after; secrets appear only as fingerprints.
     support: full
-  action_group:
-    description: Use C(group/apiauth.saas.saas) in C(module_defaults) to set options for all of them.
-    support: full
-    membership:
-      - apiauth.saas.saas
 notes:
   - The module file itself only validates its arguments and fails; the action plugin of the same name does the
     work. Run on a managed host, a secret shown once would have to be either printed or masked in the registered

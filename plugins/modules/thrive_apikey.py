@@ -97,29 +97,19 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
+  - apiauth.saas.controller_action
   - apiauth.saas.http_options
   - apiauth.saas.cache
 notes:
   - Nothing is cached. The cache options are accepted so that C(module_defaults) set for the whole
     C(group/apiauth.saas.saas) apply here too; only O(cache_dir) is used, to place the fallback recovery directory.
 attributes:
-  action:
-    description: Runs on the controller through an action plugin.
-    support: full
-  async:
-    description: Not supported.
-    support: none
   check_mode:
     description: Reports whether a key would be generated and sends nothing.
     support: full
   diff_mode:
     description: The diff shows a fingerprint of the key, never the key; it is hidden with the rest of a censored result.
     support: full
-  action_group:
-    description: Use C(group/apiauth.saas.saas) in C(module_defaults) to set options for all of them.
-    support: full
-    membership:
-      - apiauth.saas.saas
 seealso:
   - module: apiauth.saas.thrive_token
     description: THRIVE's OAuth client credentials, when the API offers them to you.

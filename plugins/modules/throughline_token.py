@@ -23,6 +23,7 @@ extends_documentation_fragment:
   - apiauth.saas.http_options
   - apiauth.saas.cache
   - apiauth.saas.token_module
+  - apiauth.saas.controller_action
 seealso:
   - plugin: apiauth.saas.throughline_token
     plugin_type: lookup

@@ -35,21 +35,29 @@ class TokenLookup(LookupBase):
     PROFILE = GENERIC
     OPTION_NAMES: tuple = ()
 
+    def fetch(self, params: dict):
+        """The engine call: a TokenOutcome for these options."""
+        return get_token(params, self.PROFILE)
+
+    def redactor(self, params: dict):
+        """Masks this lookup's secret options in an unexpected error's text."""
+        return redactor_for(params)
+
     def run(self, terms, variables=None, **kwargs):
         if terms:
             raise AnsibleLookupError(
-                f"lookup apiauth.saas.{self.PROFILE.name}_token takes no positional terms; "
+                f"lookup {self._load_name} takes no positional terms; "
                 "give its options as keywords, for example client_id=..."
             )
         self.set_options(var_options=self._templated_var_options(variables), direct=kwargs)
         params = {name: self.get_option(name) for name in self.OPTION_NAMES}
         output = self.get_option("output")
         try:
-            outcome = get_token(params, self.PROFILE)
+            outcome = self.fetch(params)
         except ApiAuthError as exc:
             raise AnsibleLookupError(str(exc)) from None
         except Exception as exc:  # pylint: disable=broad-except
-            raise AnsibleLookupError(unexpected_error_message(exc, redactor_for(params))) from None
+            raise AnsibleLookupError(unexpected_error_message(exc, self.redactor(params))) from None
         for warning in outcome.warnings:
             display.warning(warning)
         record = outcome.record

@@ -79,3 +79,23 @@ def test_vendor_module_main(sim, tmp_path, vendor):
     assert result["changed"] is True and result["source"] == "network"
     assert args["client_secret"] not in output
     assert sim.token_requests(vendor) == 1
+
+
+def test_thoughtspot_module_files_run_alone(sim, tmp_path):
+    demo = sim.demo_vars()
+    common = {"host": demo["thoughtspot_host"], "ca_path": demo["sim_ca_path"]}
+    args = dict(common, username=demo["thoughtspot_username"], secret_key=demo["thoughtspot_secret_key"],
+                cache_dir=str(tmp_path / "c"), censor_result=False)
+    result, output = _run_module("thoughtspot_token", args, tmp_path)
+    assert result.get("failed") is not True, result.get("msg")
+    assert result["changed"] is True and result["username"] == demo["thoughtspot_username"]
+    assert demo["thoughtspot_secret_key"] not in output
+    info = _run_module("thoughtspot_token_info", dict(common, token=result["access_token"]), tmp_path)[0]
+    assert info["valid"] is True and info["user"]["name"] == demo["thoughtspot_username"]
+    refused = _run_module("thoughtspot_token", dict(args, revoke_at_end=True), tmp_path)[0]
+    assert refused["failed"] is True and "callback" in refused["msg"]
+    admin = {"username": demo["thoughtspot_admin_username"], "password": demo["thoughtspot_admin_password"],
+             "cache_dir": str(tmp_path / "c")}
+    trusted = _run_module("thoughtspot_trusted_auth", dict(common, **admin), tmp_path)
+    assert trusted[0]["changed"] is False and trusted[0]["auth_status"] == "ENABLED"
+    assert demo["thoughtspot_secret_key"] not in trusted[1], "the key is masked in the module's output"

@@ -43,7 +43,7 @@ def sensitive() -> Sensitive:
 def sim(tmp_path_factory: pytest.TempPathFactory, sensitive: Sensitive) -> Iterator[Simulator]:
     simulator = Simulator.start(tmp_path_factory.mktemp("sim"))
     vars_ = simulator.demo_vars()
-    sensitive.add(*(v for k, v in vars_.items() if k.endswith("_secret")))
+    sensitive.add(*(v for k, v in vars_.items() if k.endswith(("_secret", "_password", "_secret_key"))))
     try:
         yield simulator
     finally:

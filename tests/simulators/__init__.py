@@ -20,4 +20,5 @@ VENDOR_MODULES: tuple[str, ...] = (
     "thredd",
     "thoughttrace",
     "thrive",
+    "thoughtspot",
 )

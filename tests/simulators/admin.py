@@ -67,7 +67,7 @@ def register(app: SimApp) -> None:
         app.add_route(method, path, handler, vendor=None, kind="admin")
 
 
-def _object_body(req: Request) -> dict[str, Any]:
+def object_body(req: Request) -> dict[str, Any]:
     body = req.json_body()
     if body is None:
         return {}
@@ -171,7 +171,7 @@ def _client_from_json(app: SimApp, body: dict[str, Any]) -> Client:
 
 
 def _post_client(req: Request) -> Response:
-    body = _object_body(req)
+    body = object_body(req)
     app = req.app
     # {"vendor", "client_id", "revoked": bool} alone on an existing client flips
     # its revoked flag and keeps its credentials (so "right secret, but revoked"
@@ -197,7 +197,7 @@ def _get_clients(req: Request) -> Response:
 
 
 def _post_faults(req: Request) -> Response:
-    body = _object_body(req)
+    body = object_body(req)
     vendor = body.get("vendor")
     faults = body.get("faults")
     if not isinstance(vendor, str) or not isinstance(faults, list):
@@ -225,7 +225,7 @@ def _delete_audit(req: Request) -> Response:
 
 
 def _post_cert(req: Request) -> Response:
-    body = _object_body(req)
+    body = object_body(req)
     name = body.get("name")
     if not isinstance(name, str):
         raise AdminError("name (string) is required")
@@ -244,6 +244,6 @@ def _post_cert(req: Request) -> Response:
 
 
 def _delete_tokens(req: Request) -> Response:
-    body = _object_body(req)
+    body = object_body(req)
     vendor = _optional_str(body, "vendor")
     return json_response(200, {"ok": True, "expired": req.app.expire_tokens(vendor)})

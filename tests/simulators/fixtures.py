@@ -225,6 +225,48 @@ class Simulator:
         """Clients created through the ThoughtTrace management API (no secrets; ``secret_fp``)."""
         return self._call("GET", "/_sim/thoughttrace/clients")
 
+    # ---- ThoughtSpot REST API v2.0 (auth endpoints under thoughtspot_url() + "/api/rest/2.0/")
+
+    def thoughtspot_url(self) -> str:
+        """The simulated cluster's ``host`` (``<base_url>/thoughtspot``, no trailing slash)."""
+        return f"{self.base_url}/thoughtspot"
+
+    def thoughtspot_add_user(self, name: str, **fields: Any) -> dict[str, Any]:
+        """Create/replace a user (id and ABAC state kept): password, admin (bool), locked (bool),
+        orgs (list of int, default [0]), email, display_name, groups (list of str). Returns {id, name}."""
+        return self._call("POST", "/_sim/thoughtspot/users", dict(fields, name=name))
+
+    def thoughtspot_users(self) -> list[dict[str, Any]]:
+        """Every user (no passwords; groups, orgs, account_status, persisted ABAC rules and values)."""
+        return self._call("GET", "/_sim/thoughtspot/users")
+
+    def thoughtspot_add_org(self, org_id: int, name: str) -> dict[str, Any]:
+        """Add (or rename) an org; its trusted authentication starts DISABLED."""
+        return self._call("POST", "/_sim/thoughtspot/orgs", {"id": org_id, "name": name})
+
+    def thoughtspot_config(self, *, mfa: bool | None = None) -> dict[str, Any]:
+        """Cluster settings (``mfa``: refuse username/password token requests and logins); returns them."""
+        return self._call("POST", "/_sim/thoughtspot/config", {} if mfa is None else {"mfa": mfa})
+
+    def thoughtspot_trusted_auth(self) -> dict[str, Any]:
+        """``{"cluster": {"auth_status", "key_fp"}, "orgs": {"<id>": {...}}}`` (key fingerprints only)."""
+        return self._call("GET", "/_sim/thoughtspot/trusted-auth")
+
+    def thoughtspot_set_trusted_auth(self, scope: str | int, auth_status: str) -> str | None:
+        """Set trusted auth of ``"cluster"`` or an org id to ENABLED (keeps an existing key) or
+        DISABLED (removes it); returns the key (None when disabled)."""
+        return self._call("POST", "/_sim/thoughtspot/trusted-auth",
+                          {"scope": scope, "auth_status": auth_status})["key"]
+
+    def thoughtspot_tokens(self) -> list[dict[str, Any]]:
+        """Issued tokens: token_fp, username, org_id, access_type, kind, expires_ms, revoked, live."""
+        return self._call("GET", "/_sim/thoughtspot/tokens")
+
+    def thoughtspot_expire_tokens(self, username: str | None = None) -> int:
+        """Expire every live token (or ``username``'s); returns how many."""
+        return self._call("POST", "/_sim/thoughtspot/tokens/expire",
+                          {} if username is None else {"username": username})["expired"]
+
     def admin_mutations(self, vendor: str) -> int:
         """Requests that reached a management API of ``vendor`` ("thoughttrace-admin",
         "thrive-tenants") and could change something: every operation except list / queries."""
