@@ -200,3 +200,31 @@ def test_rotate_thoughttrace_client_stores_verifies_and_never_loses_the_secret(s
     assert yaml.safe_load(store.read_text())["client_secret"] == kept["client_secret"]
     assert sim.admin_mutations("thoughttrace-admin") == mutations, "no second rotation"
     assert not recovery.exists()
+
+
+# provision_thoughtspot_trusted_auth.yml -------------------------------------------------------
+
+def test_provision_thoughtspot_trusted_auth_stores_the_key_once(sim, play, out):
+    demo = sim.demo_vars()
+    org_id = 7000 + len(sim.thoughtspot_users())
+    sim.thoughtspot_add_org(org_id, f"Provisioned {org_id}")
+    store = out / "thoughtspot.json"
+    extra = {"thoughtspot_username": demo["thoughtspot_admin_username"],
+             "thoughtspot_password": demo["thoughtspot_admin_password"], "thoughtspot_org": str(org_id),
+             "secret_store_file_path": str(store)}
+    first = play("provision_thoughtspot_trusted_auth.yml", extra_vars=extra, verbosity=4)
+    assert first.rc == 0, first.output[-4000:]
+    held = json.loads(store.read_text())
+    key = held["trusted_auth_secret_key"]
+    assert sim.thoughtspot_trusted_auth()["orgs"][str(org_id)]["auth_status"] == "ENABLED"
+    assert store.stat().st_mode & 0o777 == 0o600
+    assert_absent([key, demo["thoughtspot_admin_password"]], first)
+
+    again = play("provision_thoughtspot_trusted_auth.yml", extra_vars=extra)
+    assert again.rc == 0 and again.total("changed") == 0, again.output[-4000:]
+    assert json.loads(store.read_text())["trusted_auth_secret_key"] == key
+
+    off = play("provision_thoughtspot_trusted_auth.yml",
+               extra_vars=dict(extra, thoughtspot_trusted_auth_state="absent"))
+    assert off.rc == 0 and off.total("changed") == 1, off.output[-4000:]
+    assert sim.thoughtspot_trusted_auth()["orgs"][str(org_id)]["auth_status"] == "DISABLED"
