@@ -28,7 +28,7 @@ def _out(tmp_path: Path) -> Path:
 
 def _demo_secrets(sim) -> list:
     demo = sim.demo_vars()
-    values = [demo[k] for k in demo if k.endswith("_secret")]
+    values = [demo[k] for k in demo if k.endswith(("_secret", "_password", "_secret_key"))]
     for key in demo:
         if key.endswith("_key_path"):  # private keys: demo_jwt_key, demo_mtls_key, thredd_signing_key...
             values.append(Path(demo[key]).read_text())
