@@ -82,6 +82,14 @@ def cache_dir(tmp_path) -> Path:
 
 
 @pytest.fixture
+def out(tmp_path) -> Path:
+    """The directory playbooks write results to (their out_dir variable)."""
+    directory = tmp_path / "out"
+    directory.mkdir(exist_ok=True)
+    return directory
+
+
+@pytest.fixture
 def run_playbook(sim, tmp_path, cache_dir):
     """Run a playbook from tests/integration/playbooks with the simulator's variables."""
     counter = {"n": 0}

@@ -20,13 +20,6 @@ def _demo_secrets(sim) -> list:
 
 
 @pytest.fixture
-def out(tmp_path) -> Path:
-    directory = tmp_path / "out"
-    directory.mkdir(exist_ok=True)
-    return directory
-
-
-@pytest.fixture
 def play(run_playbook, sim):
     """Run a playbook of playbooks/ with the simulator's CA for every module and lookup."""
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
@@ -15,13 +14,6 @@ from conftest import assert_absent, assert_no_traceback, files_text
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import fingerprint
 
 VENDOR = "thoughtspot"
-
-
-@pytest.fixture
-def out(tmp_path) -> Path:
-    directory = tmp_path / "out"
-    directory.mkdir(exist_ok=True)
-    return directory
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-from pathlib import Path
 
 import pytest
 
@@ -14,13 +13,6 @@ from conftest import assert_absent, assert_no_traceback
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import fingerprint
 
 QUEUE = "thoughttrace-admin"
-
-
-@pytest.fixture
-def out(tmp_path) -> Path:
-    directory = tmp_path / "out"
-    directory.mkdir(exist_ok=True)
-    return directory
 
 
 @pytest.fixture
