@@ -6,10 +6,9 @@
 from __future__ import annotations
 
 from ansible_collections.apiauth.saas.plugins.module_utils._argspec import CACHE, HTTP, THRIVE_APIKEY, merge
-from ansible_collections.apiauth.saas.plugins.module_utils._errors import Redactor
 from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient
 from ansible_collections.apiauth.saas.plugins.module_utils._thrive_apikey import SECRET_OPTIONS, generate_or_keep
-from ansible_collections.apiauth.saas.plugins.module_utils._token_service import http_options
+from ansible_collections.apiauth.saas.plugins.module_utils._token_service import http_options, redactor_for
 from ansible_collections.apiauth.saas.plugins.plugin_utils._controller_action import ControllerAction, Outcome
 
 
@@ -18,7 +17,7 @@ class ActionModule(ControllerAction):
     SECRET_OPTIONS = SECRET_OPTIONS
 
     def execute(self, params, *, check_mode, diff_mode):
-        redactor = Redactor(params.get(name) for name in self.SECRET_OPTIONS)
+        redactor = redactor_for(params, self.SECRET_OPTIONS)
 
         def client_factory():
             return HttpClient(http_options(params), vendor="THRIVE", redactor=redactor)

@@ -162,6 +162,11 @@ _env(THRIVE, "APIAUTH_THRIVE_", ("environment", "tenant_id", "base_url", "token_
                                  "client_secret", "scope"))
 
 
+def connection_options(params: dict) -> dict:
+    """The HTTP and cache options of a task, to fetch a token of its own with the same settings."""
+    return {name: params.get(name) for name in tuple(HTTP) + tuple(CACHE)}
+
+
 def merge(*groups: dict) -> dict:
     spec: dict = {}
     for group in groups:

@@ -53,7 +53,7 @@ def run_task_module(task, *, argument_spec: dict, mutually_exclusive=None, requi
     ``task_kwargs`` names the flags the task takes: ``check_mode`` and
     ``diff_mode`` are filled in from the module.
     """
-    from ansible_collections.apiauth.saas.plugins.module_utils._errors import Redactor
+    from ansible_collections.apiauth.saas.plugins.module_utils._token_service import redactor_for
 
     module = AnsibleModule(
         argument_spec=argument_spec,
@@ -72,7 +72,7 @@ def run_task_module(task, *, argument_spec: dict, mutually_exclusive=None, requi
     try:
         result, holds_secret, warnings = task(params, **kwargs)
     except ApiAuthError as exc:
-        module.fail_json(msg=str(exc.redacted(Redactor(params.get(name) for name in secret_options))))
+        module.fail_json(msg=str(exc.redacted(redactor_for(params, secret_options))))
     for warning in warnings:
         module.warn(warning)
     if censor and holds_secret:

@@ -13,7 +13,7 @@ imports Ansible beyond the argument spec helpers.
 
 from __future__ import annotations
 
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import CACHE, HTTP, _env, merge
+from ansible_collections.apiauth.saas.plugins.module_utils._argspec import CACHE, HTTP, _env, connection_options, merge
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     ApiAuthError,
     HTTPStatusError,
@@ -249,7 +249,7 @@ def _shown(state: dict) -> dict:
 def _admin_bearer(params: dict, warnings: list) -> str:
     if params.get("admin_token"):
         return params["admin_token"]
-    token_params = {name: params.get(name) for name in tuple(HTTP) + tuple(CACHE)}
+    token_params = connection_options(params)
     token_params.update(host=params["host"], username=params["username"], password=params["password"],
                         token_type="full")
     outcome = get_thoughtspot_token(token_params)

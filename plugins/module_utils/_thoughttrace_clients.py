@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime
 from urllib.parse import quote
 
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import CACHE, HTTP, _env, merge
+from ansible_collections.apiauth.saas.plugins.module_utils._argspec import CACHE, HTTP, _env, connection_options, merge
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     ApiAuthError,
     HTTPStatusError,
@@ -37,7 +37,7 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
 )
 from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient
 from ansible_collections.apiauth.saas.plugins.module_utils._recovery import write_recovery_file
-from ansible_collections.apiauth.saas.plugins.module_utils._token_service import get_token, http_options
+from ansible_collections.apiauth.saas.plugins.module_utils._token_service import get_token, http_options, redactor_for
 from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thoughttrace import (
     DEFAULT_IDENTITY_URL,
     THOUGHTTRACE,
@@ -262,7 +262,7 @@ class ClientApi:
 
 def _token_params(params: dict) -> dict:
     """The options of apiauth.saas.thoughttrace_token that give the admin token."""
-    token_params = {name: params.get(name) for name in tuple(HTTP) + tuple(CACHE)}
+    token_params = connection_options(params)
     token_params.update(identity_url=params.get("identity_url"), client_id=params.get("admin_client_id"),
                         client_secret=params.get("admin_client_secret"))
     return token_params
@@ -417,7 +417,7 @@ def manage_client(params: dict, *, check_mode: bool, diff_mode: bool) -> tuple:
     result that still carries the secret, so the registered variable keeps it.
     """
     run = _Run(params, check_mode, diff_mode)
-    redactor = Redactor(params.get(name) for name in SECRET_OPTIONS)
+    redactor = redactor_for(params, SECRET_OPTIONS)
     try:
         result = run.execute(redactor)
     except ApiAuthError as exc:

@@ -203,9 +203,33 @@ def fetch_token(creds: ClientCredentials, profile: VendorProfile, client: HttpCl
     )
 
 
-def redactor_for(params: dict) -> Redactor:
-    """The redactor an adapter uses for errors that did not come from the engine."""
-    return Redactor(params.get(name) for name in SECRET_OPTIONS)
+def redactor_for(params: dict, names=SECRET_OPTIONS) -> Redactor:
+    """A redactor of the values of the secret options ``names`` (by default the token plugins')."""
+    return Redactor(params.get(name) for name in names)
+
+
+def serve_cached(cache: TokenCache, identity: dict, secrets: list, fetch, params: dict, *, vendor: str,
+                 redactor: Redactor, short_lived_advice: str = "lower min_ttl to cache it") -> tuple:
+    """``cache.get_or_fetch`` with the task's min_ttl and force_refresh; returns (CacheResult, warnings).
+
+    The token joins ``redactor``, and a token that cannot be reused is said so.
+    """
+    min_ttl = DEFAULT_MIN_TTL if params.get("min_ttl") is None else int(params["min_ttl"])
+    result = cache.get_or_fetch(identity, secrets, fetch, min_ttl=min_ttl,
+                                force_refresh=bool(params.get("force_refresh")))
+    redactor.add(result.record.get("access_token"))
+    warnings = []
+    if result.record.get("expires_at") is None:
+        warnings.append(
+            f"{vendor} did not say when the token expires, "
+            "so it is not cached and every call asks for a new one."
+        )
+    elif result.short_lived:
+        warnings.append(
+            f"{vendor} issued a token that lives {result.record.get('lifetime')} s, less than "
+            f"min_ttl ({min_ttl} s), so it will not be reused: {short_lived_advice}."
+        )
+    return result, warnings
 
 
 def get_token(params: dict, profile: VendorProfile = GENERIC) -> TokenOutcome:
@@ -234,28 +258,10 @@ def get_token(params: dict, profile: VendorProfile = GENERIC) -> TokenOutcome:
             profile.preflight(params, creds, client)
             return fetch_token(creds, profile, client)
 
-        min_ttl = DEFAULT_MIN_TTL if params.get("min_ttl") is None else int(params["min_ttl"])
-        result = cache.get_or_fetch(
-            identity,
-            secrets,
-            fetch,
-            min_ttl=min_ttl,
-            force_refresh=bool(params.get("force_refresh")),
-        )
-        redactor.add(result.record.get("access_token"))
-        record = result.record
-        if record.get("expires_at") is None:
-            warnings.append(
-                f"{profile.display_name} did not say when the token expires (no expires_in), "
-                "so it is not cached and every call asks for a new one."
-            )
-        elif result.short_lived:
-            warnings.append(
-                f"{profile.display_name} issued a token that lives {record.get('lifetime')} s, less than "
-                f"min_ttl ({min_ttl} s), so it will not be reused: "
-                "lower min_ttl to cache it."
-            )
-        shown = present_record(record, scheme=profile.authorization_scheme)
+        result, served_warnings = serve_cached(cache, identity, secrets, fetch, params,
+                                               vendor=profile.display_name, redactor=redactor)
+        warnings.extend(served_warnings)
+        shown = present_record(result.record, scheme=profile.authorization_scheme)
         return TokenOutcome(record=profile.decorate(shown, params), source=result.source, warnings=warnings)
     except ApiAuthError as exc:
         raise exc.redacted(redactor) from None

@@ -43,11 +43,9 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
 from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient, default_error_parser
 from ansible_collections.apiauth.saas.plugins.module_utils._oauth2 import iso_utc, present_record
 from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import TokenCache
-from ansible_collections.apiauth.saas.plugins.module_utils._token_service import (
-    DEFAULT_MIN_TTL,
-    TokenOutcome,
-    http_options,
-)
+from ansible_collections.apiauth.saas.plugins.module_utils._token_service import TokenOutcome, http_options
+from ansible_collections.apiauth.saas.plugins.module_utils._token_service import redactor_for as shared_redactor_for
+from ansible_collections.apiauth.saas.plugins.module_utils._token_service import serve_cached
 
 VENDOR = "ThoughtSpot"
 CACHE_VENDOR = "thoughtspot"  # part of every cache key
@@ -372,7 +370,7 @@ class ThoughtSpotApi:
 
 
 def redactor_for(params: dict) -> Redactor:
-    return Redactor(params.get(name) for name in SECRET_OPTIONS)
+    return shared_redactor_for(params, SECRET_OPTIONS)
 
 
 def cache_identity(host: str, kind: str, body: dict) -> tuple[dict, list]:
@@ -388,6 +386,14 @@ def token_cache(params: dict, cache_dir: str | None = None) -> TokenCache:
                       encryption_key=params.get("cache_encryption_key"))
 
 
+def _cache_entry(params: dict, cache_dir: str | None) -> tuple:
+    """(host, kind, body, cache, identity, secrets) of the token these options ask for."""
+    host = normalise_host(params.get("host"))
+    kind, body = token_request(params)
+    identity, secrets = cache_identity(host, kind, body)
+    return host, kind, body, token_cache(params, cache_dir), identity, secrets
+
+
 def get_thoughtspot_token(params: dict, *, check_mode: bool = False, cache_dir: str | None = None) -> TokenOutcome:
     """Options in, token out: memory, the file cache, then one request.
 
@@ -395,12 +401,8 @@ def get_thoughtspot_token(params: dict, *, check_mode: bool = False, cache_dir: 
     CheckModeSkip is raised instead (a cached token is still served).
     """
     redactor = redactor_for(params)
-    warnings: list = []
     try:
-        host = normalise_host(params.get("host"))
-        kind, body = token_request(params)
-        identity, secrets = cache_identity(host, kind, body)
-        cache = token_cache(params, cache_dir)
+        host, kind, body, cache, identity, secrets = _cache_entry(params, cache_dir)
 
         def fetch():
             if check_mode and changes_state(kind, body):
@@ -414,17 +416,8 @@ def get_thoughtspot_token(params: dict, *, check_mode: bool = False, cache_dir: 
                 data = ThoughtSpotApi(http, host).request_token(kind, body, bearer=params.get("admin_token"))
             return parse_token(data, kind, requested_at)
 
-        min_ttl = DEFAULT_MIN_TTL if params.get("min_ttl") is None else int(params["min_ttl"])
-        result = cache.get_or_fetch(identity, secrets, fetch, min_ttl=min_ttl,
-                                    force_refresh=bool(params.get("force_refresh")))
-        redactor.add(result.record.get("access_token"))
-        if result.record.get("expires_at") is None:
-            warnings.append(f"{VENDOR} did not say when the token expires, so it is not cached.")
-        elif result.short_lived:
-            warnings.append(
-                f"{VENDOR} issued a token that lives {result.record.get('lifetime')} s, less than min_ttl "
-                f"({min_ttl} s), so it will not be reused: raise validity_time_in_sec or lower min_ttl."
-            )
+        result, warnings = serve_cached(cache, identity, secrets, fetch, params, vendor=VENDOR, redactor=redactor,
+                                        short_lived_advice="raise validity_time_in_sec or lower min_ttl")
         record = decorate(present_record(result.record), host)
         return TokenOutcome(record=record, source=result.source, warnings=warnings)
     except ApiAuthError as exc:
@@ -433,15 +426,11 @@ def get_thoughtspot_token(params: dict, *, check_mode: bool = False, cache_dir: 
 
 def cached_token(params: dict, cache_dir: str | None = None) -> str | None:
     """The token this task's options would be served from the cache, without any request; None if none."""
-    host = normalise_host(params.get("host"))
-    kind, body = token_request(params)
-    identity, secrets = cache_identity(host, kind, body)
-    record = token_cache(params, cache_dir).peek(identity, secrets)
+    cache, identity, secrets = _cache_entry(params, cache_dir)[3:]
+    record = cache.peek(identity, secrets)
     return record.get("access_token") if record else None
 
 
 def forget_token(params: dict, cache_dir: str | None = None) -> None:
-    host = normalise_host(params.get("host"))
-    kind, body = token_request(params)
-    identity, secrets = cache_identity(host, kind, body)
-    token_cache(params, cache_dir).invalidate(identity, secrets)
+    cache, identity, secrets = _cache_entry(params, cache_dir)[3:]
+    cache.invalidate(identity, secrets)

@@ -20,6 +20,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError, Redactor
+from ansible_collections.apiauth.saas.plugins.module_utils._token_service import redactor_for
 
 
 def unexpected_error_message(exc: BaseException, redactor: Redactor) -> str:
@@ -63,7 +64,7 @@ class ControllerAction(ActionBase):
             result.update(failed=True, msg=exc.message)
             return result
         censor = params.pop("censor_result", True)
-        redactor = Redactor(params.get(name) for name in self.SECRET_OPTIONS)
+        redactor = redactor_for(params, self.SECRET_OPTIONS)
         try:
             outcome = self.execute(params, check_mode=bool(self._task.check_mode), diff_mode=bool(self._task.diff))
         except ApiAuthError as exc:
