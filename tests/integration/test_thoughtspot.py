@@ -147,8 +147,9 @@ def test_custom_token_persisting_rules_changes_the_user_and_respects_check_mode(
 def test_revoke_then_validate(sim, ts_task):
     demo = sim.demo_vars()
     token = ts_task("token", _trusted(demo, org="1"))[1]["access_token"]
-    info = ts_task("info", {"token": token})[1]
+    run, info = ts_task("info", {"token": token}, verbosity=4)
     assert info["valid"] is True and info["user"]["name"] == demo["thoughtspot_username"]
+    assert_absent([token], run)
     assert info["scope"]["org_id"] == 1 and info["token_fingerprint"] == fingerprint(token)
 
     checked = ts_task("token", {"state": "absent", "token": token}, check=True)[1]
