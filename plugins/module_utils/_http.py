@@ -49,6 +49,9 @@ try:
     import requests.exceptions as _rex
     from requests.adapters import HTTPAdapter
     from urllib3 import exceptions as _u3ex
+    from urllib3.connection import HTTPConnection as _U3Connection
+    from urllib3.connection import HTTPSConnection as _U3SConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
     HAS_REQUESTS = True
 except ImportError:  # pragma: no cover - exercised by monkeypatching HAS_REQUESTS
@@ -81,6 +84,62 @@ _SECRET_NAME = re.compile(r"(authorization|secret|passw(or)?d|token|assertion|ke
                           re.I)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _PROXY_SCHEMES = ("http", "https", "socks4", "socks4a", "socks5", "socks5h")
+def _tls_eof(error) -> bool:
+    """A TLS error that only says the peer closed the connection."""
+    reason = str(getattr(error, "reason", None) or "")
+    return isinstance(error, (ssl.SSLEOFError, ssl.SSLZeroReturnError)) or "EOF" in reason.upper()
+
+
+if HAS_REQUESTS:
+
+    class _ConnectPhase:
+        """A connection whose failures while connecting say that nothing was sent.
+
+        urllib3 reports a reset during the TCP or TLS set-up exactly like one
+        after the request went out, and a write that must go out at most once
+        could then never be retried. Raised as NewConnectionError instead, it
+        is classified as "not sent". A reused kept-alive connection never gets
+        here: a drop on it stays "may have been sent".
+        """
+
+        def connect(self):
+            try:
+                super().connect()
+            except (ConnectionResetError, BrokenPipeError, ssl.SSLError) as exc:
+                # Of TLS errors only an end of stream: a refused handshake or an
+                # untrusted certificate keeps its own, more useful message.
+                if isinstance(exc, ssl.SSLError) and not _tls_eof(exc):
+                    raise
+                raise _u3ex.NewConnectionError(self, f"closed while connecting: {type(exc).__name__}") from exc
+
+    class _ConnectPhaseHTTP(_ConnectPhase, _U3Connection):
+        pass
+
+    class _ConnectPhaseHTTPS(_ConnectPhase, _U3SConnection):
+        pass
+
+    class _ConnectPhasePool(HTTPConnectionPool):
+        ConnectionCls = _ConnectPhaseHTTP
+
+    class _ConnectPhaseSPool(HTTPSConnectionPool):
+        ConnectionCls = _ConnectPhaseHTTPS
+
+    class _Adapter(HTTPAdapter):
+        """requests' adapter with the connections above (direct and through an HTTP proxy)."""
+
+        _pools = {"http": _ConnectPhasePool, "https": _ConnectPhaseSPool}
+
+        def init_poolmanager(self, *args, **kwargs):
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = self._pools
+
+        def proxy_manager_for(self, proxy, **proxy_kwargs):
+            manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+            if not proxy.lower().startswith("socks"):
+                manager.pool_classes_by_scheme = self._pools
+            return manager
+
+
 # OpenSSL reasons of a handshake the peer refused: the request was never read.
 _HANDSHAKE_REASONS = (
     "ALERT",
@@ -486,7 +545,7 @@ class HttpClient:
         self._checked_certs: set = set()
 
         session = requests.Session()
-        adapter = HTTPAdapter(max_retries=0)
+        adapter = _Adapter(max_retries=0)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         session.headers["User-Agent"] = options.user_agent
@@ -673,6 +732,24 @@ class HttpClient:
                 hint=_TLS_VERIFY_HINT,
             )
 
+        # Before the TLS branch: a connection closed while connecting (see
+        # _ConnectPhase) sent nothing, whatever TLS error came with it.
+        new_conn = _first(chain, _u3ex.NewConnectionError)
+        if new_conn is not None:
+            if _first(chain, ConnectionRefusedError):
+                detail = "connection refused"
+            elif _first(chain, (ConnectionResetError, BrokenPipeError)):
+                detail = "the connection was reset while connecting"
+            elif _first(chain, ssl.SSLError):
+                detail = "the server closed the connection during the TLS handshake"
+            elif _first(chain, getattr(_u3ex, "NameResolutionError", ())) or _first(chain, socket.gaierror):
+                detail = "cannot resolve the host name"
+            else:
+                os_error = _first(chain, OSError)
+                strerror = getattr(os_error, "strerror", None)
+                detail = _clean_text(strerror, 100).lower() if strerror else "connection failed"
+            return _Failure(f"could not connect ({detail})", sent=False, retryable=True)
+
         ssl_error = _first(chain, ssl.SSLError)
         read_timeout = _first(chain, (_u3ex.ReadTimeoutError,))
         if ssl_error is not None and read_timeout is None:
@@ -685,7 +762,7 @@ class HttpClient:
                 # The peer refused the handshake: the request was never read.
                 return _Failure(f"the TLS handshake failed ({text})", sent=False, retryable=False, hint=hint)
             # Some other TLS failure (EOF, bad record): it may have come after sending.
-            if isinstance(ssl_error, (ssl.SSLEOFError, ssl.SSLZeroReturnError)) or "EOF" in reason.upper():
+            if _tls_eof(ssl_error):
                 return _Failure("the server closed the TLS connection unexpectedly", sent=True, retryable=True)
             return _Failure(f"TLS error ({text})", sent=True, retryable=True)
 
@@ -696,18 +773,6 @@ class HttpClient:
         if isinstance(exc, _rex.ReadTimeout) or read_timeout is not None:
             return _Failure(f"no response within the {timeout} s timeout", sent=True, retryable=True,
                             hint="Raise timeout if the vendor is slow to answer.")
-
-        new_conn = _first(chain, _u3ex.NewConnectionError)
-        if new_conn is not None:
-            if _first(chain, ConnectionRefusedError):
-                detail = "connection refused"
-            elif _first(chain, getattr(_u3ex, "NameResolutionError", ())) or _first(chain, socket.gaierror):
-                detail = "cannot resolve the host name"
-            else:
-                os_error = _first(chain, OSError)
-                strerror = getattr(os_error, "strerror", None)
-                detail = _clean_text(strerror, 100).lower() if strerror else "connection failed"
-            return _Failure(f"could not connect ({detail})", sent=False, retryable=True)
 
         if isinstance(exc, _rex.ContentDecodingError):
             return _Failure("the response body could not be decoded (bad Content-Encoding)", sent=True,

@@ -264,14 +264,14 @@ def _number(value, name: str, vendor: str):
             number = float(value.strip())
         except ValueError:
             raise ResponseFormatError(
-                f"{vendor}: the token response has a {name} that is not a number."
+                f"{vendor}: the token response's {name} is not a number."
             ) from None
     else:
         raise ResponseFormatError(
             f"{vendor}: the token response has {name} of type {type(value).__name__}, not a number."
         )
     if math.isnan(number) or math.isinf(number):
-        raise ResponseFormatError(f"{vendor}: the token response has {name} that is not a finite number.")
+        raise ResponseFormatError(f"{vendor}: the token response's {name} is not a finite number.")
     return number
 
 

@@ -370,6 +370,9 @@ class _Run:
             if _maybe_sent(exc):
                 raise self._unsure(exc, "created") from None
             raise
+        except ResponseFormatError as exc:
+            # A success answer we cannot read: the client exists, its secret is lost.
+            raise self._unsure(exc, "created") from None
         secret = created.pop("client_secret")
         created["secret_fingerprint"] = fingerprint(secret)
         self._received(created, secret, "created")
@@ -382,6 +385,8 @@ class _Run:
             if _maybe_sent(exc):
                 raise self._unsure(exc, "rotated") from None
             raise
+        except ResponseFormatError as exc:
+            raise self._unsure(exc, "rotated") from None
         current = dict(current, secret_fingerprint=fingerprint(secret))
         self._received(current, secret, "rotated_at")
         return current

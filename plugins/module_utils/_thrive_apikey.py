@@ -204,6 +204,15 @@ def save_key(params: dict, record: dict) -> str:
     return ""
 
 
+def _key_maybe_lost(exc: ApiAuthError) -> ApiAuthError:
+    return ApiAuthError(
+        f"{exc.message} The generateApiKey mutation may have reached THRIVE and generated a key that "
+        "was never received. It was not sent again.",
+        hint="THRIVE has no API to list keys: the key you already hold stays valid; generate again only "
+             "once you are sure, for example with rotate=always.",
+    )
+
+
 def generate_or_keep(params: dict, *, client_factory, check_mode: bool, now: float | None = None) -> dict:
     """The module's work. Returns the result (the key in it when generated or kept)."""
     tenant_id = params["tenant_id"]
@@ -232,18 +241,17 @@ def generate_or_keep(params: dict, *, client_factory, check_mode: bool, now: flo
     client = client_factory()
     try:
         response = client.request("POST", url, json=body, headers=headers, idempotent=False, expected=(200,))
+        api_key, valid_until = parse_response(response.json())
     except TransportError as exc:
         if exc.sent:
-            raise ApiAuthError(
-                f"{exc.message} The generateApiKey mutation may have reached THRIVE and generated a key that "
-                "was never received. It was not sent again.",
-                hint="THRIVE has no API to list keys: the key you already hold stays valid; generate again only "
-                     "once you are sure, for example with rotate=always.",
-            ) from None
+            raise _key_maybe_lost(exc) from None
         raise
+    except ResponseFormatError as exc:
+        # A 200 we cannot read may still carry a key THRIVE made (a GraphQL
+        # refusal is not a ResponseFormatError: no key was made then).
+        raise _key_maybe_lost(exc) from None
     finally:
         client.close()
-    api_key, valid_until = parse_response(response.json())
     record = {"tenant_id": tenant_id, "api_key": api_key, "valid_until": valid_until,
               "correlation_id": correlation_id, "environment": params["environment"]}
     recovery = save_key(params, record)

@@ -6,7 +6,11 @@
     GET    /_sim/clients           registered clients (no secrets, fingerprints only)
     POST   /_sim/faults            {"vendor": name|"*", "faults": [...]} appended FIFO
     GET    /_sim/faults            pending faults per vendor queue
-    DELETE /_sim/faults            clear every queue
+    DELETE /_sim/faults            clear every queue (and the staged batches)
+    POST   /_sim/faults/staged     {"vendor": name|"*", "batches": [[...], ...]}: batches kept aside
+    GET    /_sim/faults/next       ?vendor=name: clear that queue, load its next staged batch;
+                                   {"loaded": n, "staged": left}. A GET so that a playbook can step
+                                   through cases with the url lookup, without a module task per step.
     GET    /_sim/audit             audit entries (JSON list)
     DELETE /_sim/audit             clear audit (memory and file)
     POST   /_sim/certs             {"name", "days_valid"?, "expired"?} -> issue a client cert signed by the CA;
@@ -23,6 +27,7 @@ Vendor modules may add their own admin routes (Thredd: ``/_sim/jwks``) and an
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any
 
 from . import certs
@@ -58,6 +63,8 @@ def register(app: SimApp) -> None:
         ("POST", "/_sim/faults", _post_faults),
         ("GET", "/_sim/faults", _get_faults),
         ("DELETE", "/_sim/faults", _delete_faults),
+        ("POST", "/_sim/faults/staged", _post_staged_faults),
+        ("GET", "/_sim/faults/next", _next_faults),
         ("GET", "/_sim/audit", _get_audit),
         ("DELETE", "/_sim/audit", _delete_audit),
         ("POST", "/_sim/certs", _post_cert),
@@ -204,6 +211,21 @@ def _post_faults(req: Request) -> Response:
         raise AdminError('body must be {"vendor": name|"*", "faults": [ {...}, ... ]}')
     added = req.app.add_faults(vendor, faults)
     return json_response(200, {"ok": True, "added": added})
+
+
+def _post_staged_faults(req: Request) -> Response:
+    body = object_body(req)
+    vendor = body.get("vendor")
+    batches = body.get("batches")
+    if not isinstance(vendor, str) or not isinstance(batches, list) or not all(isinstance(b, list) for b in batches):
+        raise AdminError('body must be {"vendor": name|"*", "batches": [[{...}, ...], ...]}')
+    return json_response(200, {"ok": True, "staged": req.app.stage_faults(vendor, batches)})
+
+
+def _next_faults(req: Request) -> Response:
+    vendor = urllib.parse.parse_qs(req.query).get("vendor", [""])[0]
+    loaded, left = req.app.next_staged_faults(vendor)
+    return json_response(200, {"loaded": loaded, "staged": left})
 
 
 def _get_faults(req: Request) -> Response:

@@ -373,6 +373,8 @@ class SimApp:  # pylint: disable=too-many-public-methods
         self.tokens: dict[str, IssuedToken] = {}
         self._jtis: dict[tuple[str, str, str], float] = {}
         self._faults: dict[str, collections.deque[Fault]] = {}
+        # Per queue: batches of faults waiting for next_staged_faults().
+        self._staged: dict[str, collections.deque[list[Fault]]] = {}
         self._audit: list[dict[str, Any]] = []
         self._seq = 0
         # Bumped by clear_audit: vendor counters (e.g. THRIVE keys generated) may reset with the audit.
@@ -545,13 +547,34 @@ class SimApp:  # pylint: disable=too-many-public-methods
     # ---- faults
 
     def add_faults(self, vendor: str, faults: list[dict[str, Any]]) -> int:
-        if vendor != "*" and vendor not in self.vendors and vendor not in self.extra_fault_queues:
-            raise AdminError(f"unknown vendor {vendor!r}; fault queues: "
-                             f"{sorted(set(self.vendors) | self.extra_fault_queues)}")
+        self._check_queue(vendor)
         parsed = [self._parse_fault(vendor, spec) for spec in faults]
         with self.lock:
             self._faults.setdefault(vendor, collections.deque()).extend(parsed)
         return len(parsed)
+
+    def stage_faults(self, vendor: str, batches: list[list[dict[str, Any]]]) -> int:
+        """Keep batches of faults aside; each next_staged_faults() loads one. Returns the batches staged."""
+        self._check_queue(vendor)
+        parsed = [[self._parse_fault(vendor, spec) for spec in batch] for batch in batches]
+        with self.lock:
+            staged = self._staged.setdefault(vendor, collections.deque())
+            staged.extend(parsed)
+            return len(staged)
+
+    def next_staged_faults(self, vendor: str) -> tuple[int, int]:
+        """Clear ``vendor``'s queue and load its next staged batch: (faults loaded, batches left)."""
+        self._check_queue(vendor)
+        with self.lock:
+            staged = self._staged.get(vendor) or collections.deque()
+            batch = staged.popleft() if staged else []
+            self._faults[vendor] = collections.deque(batch)
+            return len(batch), len(staged)
+
+    def _check_queue(self, vendor: str) -> None:
+        if vendor != "*" and vendor not in self.vendors and vendor not in self.extra_fault_queues:
+            raise AdminError(f"unknown vendor {vendor!r}; fault queues: "
+                             f"{sorted(set(self.vendors) | self.extra_fault_queues)}")
 
     def _parse_fault(self, vendor: str, spec: Any) -> Fault:
         if not isinstance(spec, dict):
@@ -632,6 +655,7 @@ class SimApp:  # pylint: disable=too-many-public-methods
     def clear_faults(self) -> None:
         with self.lock:
             self._faults.clear()
+            self._staged.clear()
 
     def pending_faults(self) -> dict[str, list[dict[str, Any]]]:
         with self.lock:
@@ -775,7 +799,8 @@ def _fault_response(fault: Fault) -> Response:
 
 def _apply_post_fault(fault: Fault, response: Response) -> Response:
     """Edit a successful JSON answer for truncated_json / missing_field / field_value."""
-    if response.status != 200 or not (response.content_type or "").startswith("application/json"):
+    if not (200 <= response.status < 300 and response.body
+            and (response.content_type or "").startswith("application/json")):
         return response
     if fault.kind == "truncated_json":
         response.body = response.body[: max(1, len(response.body) // 2)]

@@ -309,6 +309,11 @@ class Simulator:
         also the queues "thrive-tenants" (GraphQL) and "thoughttrace-admin" (management API)."""
         self._call("POST", "/_sim/faults", {"vendor": vendor, "faults": faults})
 
+    def stage_faults(self, vendor: str, batches: list[list[dict[str, Any]]]) -> int:
+        """Keep batches of faults aside for ``vendor``; ``GET /_sim/faults/next?vendor=`` loads
+        the next one into the queue (after clearing it). Returns the batches staged."""
+        return self._call("POST", "/_sim/faults/staged", {"vendor": vendor, "batches": batches})["staged"]
+
     def pending_faults(self) -> dict[str, list[dict[str, Any]]]:
         return self._call("GET", "/_sim/faults")
 

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import email.utils
 import json
+import socket
 import ssl
+import struct
+import threading
 import time
 import warnings
 
@@ -515,6 +518,42 @@ def test_non_idempotent_connection_refused_is_retried(pki, make_client):
         assert response.json() == {"key": "created"}
         assert len(started[0].seen) == 1
     finally:
+        for server in started:
+            server.stop()
+
+
+@pytest.mark.parametrize("how", ["reset", "close"])
+def test_non_idempotent_drop_while_connecting_is_retried(pki, make_client, how):
+    """A connection dropped during the TLS handshake carried nothing: the write is sent once, on the retry."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+
+    def drop_first():
+        conn, _addr = listener.accept()
+        if how == "reset":
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
+
+    dropper = threading.Thread(target=drop_first, daemon=True)
+    dropper.start()
+    started = []
+
+    def sleep(seconds):
+        dropper.join(5)
+        listener.close()
+        server = ScriptedServer(pki.server_context(), port=port).start()
+        server.script(Reply(201, body={"key": "created"}))
+        started.append(server)
+
+    client, _sleeps = make_client(sleep=sleep)
+    try:
+        response = client.request("POST", f"https://127.0.0.1:{port}/keys", idempotent=False, expected=(201,))
+        assert response.json() == {"key": "created"}
+        assert len(started) == 1 and len(started[0].seen) == 1
+    finally:
+        listener.close()
         for server in started:
             server.stop()
 
