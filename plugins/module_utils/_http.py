@@ -163,6 +163,20 @@ _TLS_VERIFY_HINT = (
     "Set ca_path to the CA bundle that signed the vendor's certificate, "
     "or set validate_certs: false only for testing."
 )
+# TLS 1.3 servers check the client certificate after the handshake, and some
+# then just close the connection.
+_TLS_CLOSED_HINT = "If the server requires a client certificate, check client_cert and client_key."
+
+
+def _verify_hint(reason: str) -> str:
+    """What to do about a certificate the client refused, by the reason OpenSSL gave."""
+    lowered = reason.lower()
+    if "expired" in lowered or "not yet valid" in lowered:
+        return ("The server's certificate is outside its validity dates, or this machine's clock is wrong: "
+                "check the clock, then ask the vendor.")
+    if "mismatch" in lowered or "hostname" in lowered:
+        return "The server's certificate is not for the host in the URL: check the URL's host name."
+    return _TLS_VERIFY_HINT
 
 
 @dataclass
@@ -729,7 +743,7 @@ class HttpClient:
                 f"TLS certificate verification failed ({reason})",
                 sent=False,
                 retryable=False,
-                hint=_TLS_VERIFY_HINT,
+                hint=_verify_hint(reason),
             )
 
         # Before the TLS branch: a connection closed while connecting (see
@@ -763,7 +777,8 @@ class HttpClient:
                 return _Failure(f"the TLS handshake failed ({text})", sent=False, retryable=False, hint=hint)
             # Some other TLS failure (EOF, bad record): it may have come after sending.
             if _tls_eof(ssl_error):
-                return _Failure("the server closed the TLS connection unexpectedly", sent=True, retryable=True)
+                return _Failure("the server closed the TLS connection unexpectedly", sent=True, retryable=True,
+                                hint=_TLS_CLOSED_HINT)
             return _Failure(f"TLS error ({text})", sent=True, retryable=True)
 
         if isinstance(exc, _rex.ConnectTimeout):

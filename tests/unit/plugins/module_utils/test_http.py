@@ -671,6 +671,7 @@ def test_hostname_mismatch_is_a_verification_failure(pki, make_client):
             client.request("GET", server.url("/"))
     assert "TLS certificate verification failed" in str(caught.value)
     assert "127.0.0.1" in caught.value.message
+    assert "host name" in caught.value.hint and "ca_path" not in caught.value.hint
     assert caught.value.sent is False
     assert sleeps == []
 
