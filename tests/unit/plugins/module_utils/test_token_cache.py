@@ -774,3 +774,44 @@ def test_lock_wait_gives_up_after_the_timeout(cache_dir, monkeypatch):
     assert 0.25 <= waited < 5
     tc.clear_memory()
     assert cache.get_or_fetch(IDENTITY, SECRETS, Fetcher()).source == "file"
+
+
+def _rewrite_forever(cache_dir, key, started):
+    """Replace the entry again and again (each write a new token), encrypted, until killed."""
+    count = [0]
+
+    def fetch():
+        count[0] += 1
+        return {"access_token": f"tok-{count[0]}-" + "x" * 4000}, time.time() + 3600
+
+    cache = TokenCache(cache_dir=cache_dir, encryption_key=key)
+    started.set()
+    while True:
+        cache.get_or_fetch(IDENTITY, SECRETS, fetch, force_refresh=True)
+
+
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
+def test_sigkill_at_random_moments_of_writing_leaves_an_entry_or_none(tmp_path, encrypted):
+    """A real SIGKILL at 25 random moments of a writing loop: each time, a new
+    process reads a whole entry or finds none, never fails, and is not blocked."""
+    import random  # pylint: disable=import-outside-toplevel
+
+    key = "a passphrase for the crash test" if encrypted else None
+    cache_dir = str(tmp_path / "tokens")
+    for _round in range(25):
+        started = _CTX.Event()
+        proc = _CTX.Process(target=_rewrite_forever, args=(cache_dir, key, started))
+        proc.start()
+        assert started.wait(20)
+        time.sleep(random.uniform(0.0, 0.05))
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.join(10)
+        tc.clear_memory()
+        began = time.monotonic()
+        cache = TokenCache(cache_dir=cache_dir, encryption_key=key)
+        result = cache.peek(IDENTITY, SECRETS)
+        if result is not None:
+            assert result["access_token"].startswith("tok-") and result["access_token"].endswith("x" * 4000)
+        # The killed writer's lock does not hold up the next one.
+        cache.get_or_fetch(IDENTITY, SECRETS, Fetcher(), force_refresh=True)
+        assert time.monotonic() - began < 5
