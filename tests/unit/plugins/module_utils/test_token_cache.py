@@ -813,5 +813,6 @@ def test_sigkill_at_random_moments_of_writing_leaves_an_entry_or_none(tmp_path, 
         if result is not None:
             assert result["access_token"].startswith("tok-") and result["access_token"].endswith("x" * 4000)
         # The killed writer's lock does not hold up the next one.
-        cache.get_or_fetch(IDENTITY, SECRETS, Fetcher(), force_refresh=True)
+        cache.get_or_fetch(IDENTITY, SECRETS, lambda: ({"access_token": "tok-reader-" + "x" * 4000},
+                                                       time.time() + 3600), force_refresh=True)
         assert time.monotonic() - began < 5
