@@ -221,3 +221,35 @@ def test_provision_thoughtspot_trusted_auth_stores_the_key_once(sim, play, out):
                extra_vars=dict(extra, thoughtspot_trusted_auth_state="absent"))
     assert off.rc == 0 and off.total("changed") == 1, off.output[-4000:]
     assert sim.thoughtspot_trusted_auth()["orgs"][str(org_id)]["auth_status"] == "DISABLED"
+
+
+# every playbook in check and diff mode -----------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["refresh_tokens.yml", "rotate_thrive_apikey.yml", "rotate_thoughttrace_client.yml",
+                                  "provision_thoughtspot_trusted_auth.yml"])
+def test_check_and_diff_mode_write_nothing_and_show_no_secret(sim, play, run_playbook, out, tmp_path, name):
+    demo = sim.demo_vars()
+    secrets = _demo_secrets(sim) + [demo["thoughtspot_admin_password"], demo["thoughtspot_secret_key"]]
+    kwargs = {}
+    if name == "refresh_tokens.yml":
+        extra, kwargs = _refresh_vars(out), {"inventory": _fleet()}
+    elif name == "rotate_thrive_apikey.yml":
+        extra = _thrive_vars(sim, out / "thrive.json")
+    elif name == "rotate_thoughttrace_client.yml":
+        assert run_playbook("thoughttrace_client.yml", extra_vars={"tc": {"name": "check-mode-app"}}).rc == 0
+        secrets.append(json.loads((out / "result.json").read_text())["client_secret"])
+        (out / "result.json").unlink()
+        extra = {"thoughttrace_client_name": "check-mode-app", "secret_store_file_path": str(out / "tt.yaml")}
+    else:
+        org_id = 8000 + len(sim.thoughtspot_users())
+        sim.thoughtspot_add_org(org_id, f"Check mode {org_id}")
+        extra = {"thoughtspot_username": demo["thoughtspot_admin_username"],
+                 "thoughtspot_password": demo["thoughtspot_admin_password"], "thoughtspot_org": str(org_id),
+                 "secret_store_file_path": str(out / "thoughtspot.json")}
+    mutations = (sim.admin_mutations("thoughttrace-admin"), sim.graphql_mutations())
+    run = play(name, extra_vars=extra, env={"XDG_CACHE_HOME": str(tmp_path / "xdg")}, verbosity=4, check=True,
+               diff=True, **kwargs)
+    assert run.rc == 0, run.output[-4000:]
+    assert not list(out.iterdir()), "check mode writes no store and no config"
+    assert (sim.admin_mutations("thoughttrace-admin"), sim.graphql_mutations()) == mutations
+    assert_absent(secrets, run)
