@@ -13,7 +13,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help demo test venv units integration sanity lint build oldest molecule changelog clean
+.PHONY: help demo test venv units integration security sanity lint build oldest molecule changelog clean
 
 help:
 	@echo "make demo   run playbooks/demo.yml against the bundled simulators"
@@ -58,6 +58,13 @@ units: venv
 
 integration: venv
 	$(BIN)/pytest -q -n 2 tests/integration
+
+# The security and fault suite alone (docs/reliability.md); `make integration` runs it too.
+SECURITY_TESTS := $(wildcard tests/integration/test_secret_scan.py tests/integration/test_fault_matrix.py \
+  tests/integration/test_tls_refusals.py tests/integration/test_stampede.py tests/integration/test_bad_input.py)
+security: venv
+	$(BIN)/pytest -q -n 2 $(SECURITY_TESTS)
+	$(BIN)/pytest -q tests/unit/plugins/module_utils/test_token_cache.py -k "sigkill or killed or single_flight"
 
 sanity: venv
 	PATH=$(CURDIR)/$(BIN):$$PATH bash tests/ansible_test.sh sanity
