@@ -84,6 +84,8 @@ _SECRET_NAME = re.compile(r"(authorization|secret|passw(or)?d|token|assertion|ke
                           re.I)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _PROXY_SCHEMES = ("http", "https", "socks4", "socks4a", "socks5", "socks5h")
+
+
 def _tls_eof(error) -> bool:
     """A TLS error that only says the peer closed the connection."""
     reason = str(getattr(error, "reason", None) or "")

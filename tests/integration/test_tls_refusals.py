@@ -89,7 +89,7 @@ def test_tls_refusals(sim, servers, run_playbook, out):
          r"client_cert"),
     ]
     run = run_playbook("tls_refusals.yml", verbosity=4, extra_vars={
-        "tls_client_secret": secret, "tls_cases": [dict(options, id=name) for name, options, _ in cases]})
+        "tls_client_secret": secret, "tls_cases": [dict(case[1], id=case[0]) for case in cases]})
     assert run.rc == 0, run.output[-4000:]
     assert_no_traceback(run)
     assert_absent([secret, "tls-test-token"], run)
