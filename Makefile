@@ -19,7 +19,8 @@ help:
 	@echo "make demo   run playbooks/demo.yml against the bundled simulators"
 	@echo "make test   run every test (units, integration, sanity, lint, build, oldest ansible-core)"
 
-$(VENV)/.installed: requirements.txt requirements-test.txt tests/requirements-simulator.txt tests/requirements-molecule.txt
+$(VENV)/.installed: requirements.txt requirements-test.txt tests/requirements-simulator.txt tests/requirements-molecule.txt \
+		tests/requirements-shared-cache.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements-test.txt
