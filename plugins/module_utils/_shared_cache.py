@@ -64,17 +64,14 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     OptionError,
     Redactor,
 )
-from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import SharedUnavailable, _as_fernet_key
-
-try:
-    from cryptography.fernet import Fernet, InvalidToken
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-except ImportError:  # pragma: no cover - depends on the controller
-    HAS_CRYPTOGRAPHY = False
-else:
-    HAS_CRYPTOGRAPHY = True
+from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import (
+    _SCRYPT_N,
+    _SCRYPT_P,
+    _SCRYPT_R,
+    HAS_CRYPTOGRAPHY,
+    SharedUnavailable,
+    _as_fernet_key,
+)
 
 BACKENDS = ("file", "redis")
 SCHEMES = ("redis", "rediss", "unix")
@@ -125,6 +122,10 @@ def _url_password(url: str):
 
 
 def _hkdf(master: bytes, purpose: bytes) -> bytes:
+    # cryptography is imported where it is used: RedisLayer refuses to exist without it.
+    from cryptography.hazmat.primitives import hashes  # pylint: disable=import-outside-toplevel
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF  # pylint: disable=import-outside-toplevel
+
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
                 info=b"apiauth.saas shared token cache v1 " + purpose).derive(master)
 
@@ -229,6 +230,9 @@ class RedisLayer:
         """(HMAC key, Fernet) derived from the encryption key, the same on every runner."""
         if self._keys is not None:
             return self._keys
+        from cryptography.fernet import Fernet  # pylint: disable=import-outside-toplevel
+        from cryptography.hazmat.primitives.kdf.scrypt import Scrypt  # pylint: disable=import-outside-toplevel
+
         memo = (self.label, hashlib.sha256(self._encryption_key.encode("utf-8")).digest())
         with _STATE_LOCK:
             held = _KEYS.get(memo)
@@ -237,7 +241,7 @@ class RedisLayer:
             if fernet_key is not None:
                 master = base64.urlsafe_b64decode(fernet_key)
             else:
-                master = Scrypt(salt=self._salt(), length=32, n=2**14, r=8, p=1).derive(
+                master = Scrypt(salt=self._salt(), length=32, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P).derive(
                     self._encryption_key.encode("utf-8"))
             held = (_hkdf(master, b"entry keys"), Fernet(base64.urlsafe_b64encode(_hkdf(master, b"entries"))))
             with _STATE_LOCK:
@@ -264,6 +268,8 @@ class RedisLayer:
         raw = self._call("get", PREFIX + "entry:" + key)
         if not raw or len(raw) > _MAX_ENTRY_BYTES:
             return None
+        from cryptography.fernet import InvalidToken  # pylint: disable=import-outside-toplevel
+
         try:
             return self._material()[1].decrypt(raw)
         except (InvalidToken, ValueError, TypeError):

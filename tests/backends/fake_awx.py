@@ -108,13 +108,20 @@ def make_server(port: int, *, token: str) -> ThreadingHTTPServer:
                 state.writes += 1
             return self._send(201, state.item(number))
 
-        def do_PATCH(self):  # noqa: N802
+        def _existing(self):
+            """The id of the credential type the path names, or None once 401 or 404 is sent."""
             if not self._authorized():
                 return None
             match = ITEM.match(urlsplit(self.path).path)
             if not match or int(match["id"]) not in state.types:
-                return self._send(404, {"detail": "Not found."})
-            number = int(match["id"])
+                self._send(404, {"detail": "Not found."})
+                return None
+            return int(match["id"])
+
+        def do_PATCH(self):  # noqa: N802
+            number = self._existing()
+            if number is None:
+                return None
             merged = dict(state.types[number], **{k: v for k, v in self._body().items() if k in FIELDS})
             problems = check_definition(merged)
             if problems:
@@ -125,13 +132,11 @@ def make_server(port: int, *, token: str) -> ThreadingHTTPServer:
             return self._send(200, state.item(number))
 
         def do_DELETE(self):  # noqa: N802
-            if not self._authorized():
+            number = self._existing()
+            if number is None:
                 return None
-            match = ITEM.match(urlsplit(self.path).path)
-            if not match or int(match["id"]) not in state.types:
-                return self._send(404, {"detail": "Not found."})
             with state._lock:  # pylint: disable=protected-access
-                del state.types[int(match["id"])]
+                del state.types[number]
                 state.writes += 1
             return self._send(204)
 
