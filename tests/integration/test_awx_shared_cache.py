@@ -140,7 +140,8 @@ def _lock_name(sim, server, key: str) -> str:
                                                        THROUGHLINE, params)
     layer = RedisLayer(url=server.url, password=server.password, encryption_key=key)
     cache = _token_cache.TokenCache(cache_dir=None, encryption_key=key, shared=layer)
-    return PREFIX + "lock:" + cache._shared_key(_token_cache._canonical_identity(identity), secrets_)  # noqa
+    identity_doc = _token_cache._canonical_identity(identity)  # pylint: disable=protected-access
+    return PREFIX + "lock:" + cache._shared_key(identity_doc, secrets_)  # pylint: disable=protected-access
 
 
 @pytest.mark.parametrize("expiry_ms", [None, 3000], ids=["lock-without-expiry", "lock-of-a-dead-runner"])

@@ -7,6 +7,7 @@ introspection script that the image build runs.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tarfile
@@ -17,8 +18,10 @@ import yaml
 from conftest import ANSIBLE_BIN, ROOT
 
 
-def _run(*args, cwd=None):
-    proc = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=600, check=False)
+def _run(*args):
+    # Without the ANSIBLE_* of the test run: ansible-galaxy would find the collection already installed there.
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ANSIBLE_")}
+    proc = subprocess.run([str(a) for a in args], env=env, capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     return proc
 
@@ -52,7 +55,7 @@ def test_ansible_builder_creates_the_build_context(tmp_path):
 
     # What the image build would install: the introspection of the context, on the installed collection.
     installed = tmp_path / "installed"
-    _run(ANSIBLE_BIN / "ansible-galaxy", "collection", "install", "-p", installed, built)
+    _run(ANSIBLE_BIN / "ansible-galaxy", "collection", "install", "--force", "-p", installed, built)
     pip_out, bindep_out = tmp_path / "pip.txt", tmp_path / "bindep.txt"
     _run(ANSIBLE_BIN / "python", build / "scripts" / "introspect.py", "introspect", installed,
          f"--user-pip={build / 'requirements.txt'}", f"--write-pip={pip_out}", f"--write-bindep={bindep_out}")
