@@ -121,7 +121,7 @@ def test_credentials_feed_module_and_lookup(sim, awx_job, out, case):
     assert env["APIAUTH_SAAS_CACHE_DIR"] == "~/.cache/apiauth.saas/tokens"
     assert list(cache_dir.glob("*.entry"))
     assert b'"access_token"' not in b"".join(p.read_bytes() for p in cache_dir.glob("*.entry"))
-    values = [value for _, given in credentials for name, value in given.items() if name in SECRET_FIELDS]
+    values = [value for credential in credentials for name, value in credential[1].items() if name in SECRET_FIELDS]
     assert_absent(values, run)
 
 
@@ -198,4 +198,3 @@ def test_thrive_admin_credential_generates_the_api_key(sim, awx_job, out):
     assert held["_metadata"]["tenant_id"] == demo["thrive_tenant_id"]
     assert sim.thrive_keys("staging", demo["thrive_tenant_id"]) == 1
     assert_absent([admin_token, held["thrive_api_key"]], run, files_text(out / "private"))
-
