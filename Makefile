@@ -13,13 +13,15 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help demo test venv units integration security sanity lint build oldest molecule changelog clean
+.PHONY: help demo test venv units integration security sanity lint build oldest molecule changelog clean ee-context
 
 help:
 	@echo "make demo   run playbooks/demo.yml against the bundled simulators"
 	@echo "make test   run every test (units, integration, sanity, lint, build, oldest ansible-core)"
+	@echo "make ee-context   the execution environment's build context in .tmp/ee/context (docs/awx.md)"
 
-$(VENV)/.installed: requirements.txt requirements-test.txt tests/requirements-simulator.txt tests/requirements-molecule.txt
+$(VENV)/.installed: requirements.txt requirements-test.txt tests/requirements-simulator.txt tests/requirements-molecule.txt \
+		tests/requirements-shared-cache.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements-test.txt
@@ -100,6 +102,18 @@ molecule: venv
 
 test: units integration sanity lint build oldest molecule
 	@echo "make test: all suites passed"
+
+# The build context of the execution environment for AWX and Automation Platform: the collection
+# tarball beside execution-environment/execution-environment.yml, then `ansible-builder create`.
+# Building the image from it needs podman or docker (docs/awx.md), which no target here assumes.
+EE_CONTEXT := $(TMP)/ee/context
+ee-context: venv
+	rm -rf $(TMP)/ee
+	$(BIN)/ansible-galaxy collection build --force --output-path $(TMP)/ee .
+	cp $(TMP)/ee/apiauth-saas-*.tar.gz execution-environment/apiauth-saas.tar.gz
+	$(BIN)/ansible-builder create -f execution-environment/execution-environment.yml -c $(EE_CONTEXT) \
+	  --output-filename Containerfile
+	@echo "Build context: $(EE_CONTEXT). Build the image with: podman build -t apiauth-saas-ee $(EE_CONTEXT)"
 
 changelog: venv
 	$(BIN)/antsibull-changelog lint

@@ -29,6 +29,32 @@ options:
         derived). Needs the C(cryptography) Python library.
       - Entries written with another key are ignored and replaced.
     type: str
+  cache_backend:
+    description:
+      - V(file) keeps tokens in memory and in O(cache_dir) on this controller only.
+      - V(redis) adds a layer shared by several controllers (AWX or Automation Platform jobs, each in a fresh
+        container, or CI runners); that is a Redis server, or one that speaks its protocol such as Valkey, at
+        O(cache_redis_url). Runners that ask for the same token at once make one request between them; the
+        others wait for its result (at most about two minutes) and a token held there is served as
+        C(source=shared).
+      - V(redis) needs O(cache_encryption_key), the same on every runner, because entries on the server are
+        encrypted with it and their keys are derived from it. It also needs the C(redis) Python library on the controller.
+      - A server that cannot be reached or does not answer in time is a warning, and the task goes on with the
+        local cache and the vendor; a refused password is an error.
+    type: str
+    choices: [file, redis]
+    default: file
+  cache_redis_url:
+    description:
+      - The Redis server of O(cache_backend=redis), as C(redis://host:6379/0), C(rediss://host:6380/0) (TLS) or
+        C(unix:///path/redis.sock). A user name may be given as C(redis://user@host:6379/0); query parameters of
+        the C(redis) library, such as C(ssl_ca_certs=/path/ca.pem), are passed on.
+      - Prefer O(cache_redis_password) to a password in the URL.
+    type: str
+  cache_redis_password:
+    description:
+      - The password of the Redis server (or of the URL's user).
+    type: str
   min_ttl:
     description:
       - A cached token is reused only if it stays valid for at least this many seconds; otherwise a new
@@ -65,6 +91,24 @@ options:
       - name: APIAUTH_SAAS_CACHE_ENCRYPTION_KEY
     vars:
       - name: apiauth_saas_cache_encryption_key
+  cache_backend:
+    env:
+      - name: APIAUTH_SAAS_CACHE_BACKEND
+    ini:
+      - section: apiauth_saas
+        key: cache_backend
+    vars:
+      - name: apiauth_saas_cache_backend
+  cache_redis_url:
+    env:
+      - name: APIAUTH_SAAS_CACHE_REDIS_URL
+    vars:
+      - name: apiauth_saas_cache_redis_url
+  cache_redis_password:
+    env:
+      - name: APIAUTH_SAAS_CACHE_REDIS_PASSWORD
+    vars:
+      - name: apiauth_saas_cache_redis_password
   min_ttl:
     env:
       - name: APIAUTH_SAAS_MIN_TTL

@@ -44,6 +44,9 @@ CACHE = {
     "cache": {"type": "bool", "default": True},
     "cache_dir": {"type": "path"},
     "cache_encryption_key": {"type": "str", "no_log": True},
+    "cache_backend": {"type": "str", "choices": ["file", "redis"], "default": "file"},
+    "cache_redis_url": {"type": "str", "no_log": True},
+    "cache_redis_password": {"type": "str", "no_log": True},
     "min_ttl": {"type": "int", "default": DEFAULT_MIN_TTL},
     "force_refresh": {"type": "bool", "default": False},
 }

@@ -37,7 +37,12 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
 )
 from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient
 from ansible_collections.apiauth.saas.plugins.module_utils._recovery import write_recovery_file
-from ansible_collections.apiauth.saas.plugins.module_utils._token_service import get_token, http_options, redactor_for
+from ansible_collections.apiauth.saas.plugins.module_utils._token_service import (
+    CACHE_SECRET_OPTIONS,
+    get_token,
+    http_options,
+    redactor_for,
+)
 from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thoughttrace import (
     DEFAULT_IDENTITY_URL,
     THOUGHTTRACE,
@@ -65,7 +70,7 @@ DEACTIVATE = "deactivate"
 NEW_SECRET = "new_secret"
 DELETE = "delete"
 
-SECRET_OPTIONS = ("admin_token", "admin_client_secret", "cache_encryption_key")
+SECRET_OPTIONS = ("admin_token", "admin_client_secret") + CACHE_SECRET_OPTIONS
 
 _ADMIN_HINT = (
     "The admin client or token lacks the rights to manage API clients: use an API client of a ThoughtTrace "

@@ -8,7 +8,9 @@ Internal to the collection: no stability promise to code outside it.
 Three layers, looked up in order: a dictionary shared by every ``TokenCache``
 of the process, one file per token in a private directory on the controller,
 and the network (a ``fetch`` callable the caller hands in; this module makes
-no HTTP request itself).
+no HTTP request itself). An optional shared layer (``_shared_cache``: one
+Redis server for several controllers) sits between the directory and the
+network.
 
 Cache key
     SHA-256 over a canonical JSON document holding the request identity (the
@@ -43,6 +45,14 @@ Single flight
     stay behind and is harmless. A waiter gives up waiting after
     ``LOCK_TIMEOUT`` seconds and fetches on its own rather than hang.
 
+Shared layer (optional)
+    While it holds the lock of a key, a process that found nothing in memory
+    or in its directory asks the shared layer (with its own single flight
+    across controllers, see ``_shared_cache``), and only then the network. A
+    token found there is written to the directory and memory too, and served
+    as ``source="shared"``. A shared layer that cannot be reached makes a
+    warning, not a failure.
+
 Cleanup
     When it writes, a process sweeps the directory at most once an hour,
     looking at no more than ``SWEEP_LIMIT`` names: entries expired for more
@@ -68,7 +78,7 @@ import os
 import stat
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     CacheError,
@@ -94,6 +104,10 @@ SALT_NAME = ".salt"
 
 # How long a caller waits for another process's fetch before fetching itself.
 LOCK_TIMEOUT = 120.0
+# How long a caller waits for another controller's fetch through the shared layer.
+SHARED_WAIT_LIMIT = 130.0
+_SHARED_POLL_FIRST = 0.02
+_SHARED_POLL_MAX = 0.25
 # Cleanup bounds (see the module docstring).
 SWEEP_INTERVAL = 3600.0
 SWEEP_LIMIT = 512
@@ -123,14 +137,27 @@ _STATE_LOCK = threading.Lock()
 _EPHEMERAL_HMAC_KEY = os.urandom(32)
 
 
+class SharedUnavailable(Exception):
+    """Raised by a shared layer whose server cannot be reached now; the cache goes on without it."""
+
+
+def _shared_poll_delays():
+    """Growing sleeps between two looks at an entry another controller is fetching."""
+    delay = _SHARED_POLL_FIRST
+    while True:
+        yield delay
+        delay = min(delay * 2, _SHARED_POLL_MAX)
+
+
 @dataclass
 class CacheResult:
     """What ``TokenCache.get_or_fetch`` returns."""
 
     record: dict
-    source: str  # "memory", "file" or "network"
+    source: str  # "memory", "file", "shared" or "network"
     expires_at: float | None
     short_lived: bool = False  # a freshly fetched token already below min_ttl
+    warnings: list = field(default_factory=list)
 
 
 def default_cache_dir() -> str:
@@ -223,6 +250,7 @@ class TokenCache:
         cache_dir: str | None = None,
         enabled: bool = True,
         encryption_key: str | None = None,
+        shared=None,
         clock=time.time,
     ) -> None:
         if cache_dir is None or cache_dir == "":
@@ -232,6 +260,8 @@ class TokenCache:
         self._dir = os.path.abspath(os.path.expanduser(cache_dir))
         self._enabled = bool(enabled)
         self._clock = clock
+        # A _shared_cache.RedisLayer (or anything with its methods), or None.
+        self._shared = shared if self._enabled else None
         self._passphrase = None
         self._fernet = None
         self._ready = False
@@ -273,7 +303,7 @@ class TokenCache:
         return _compute_key(identity_doc, secrets_doc, self._hmac_key())
 
     def get_or_fetch(self, identity: dict, secrets, fetch, *, min_ttl: int = 0, force_refresh: bool = False):
-        """Return a token record from memory, the cache file or ``fetch()``, in that order.
+        """Return a token record from memory, the cache file, the shared layer or ``fetch()``, in that order.
 
         ``fetch()`` returns ``(record, expires_at)``; whatever it raises propagates
         unchanged. A cached entry is served only if it has at least ``min_ttl``
@@ -309,8 +339,12 @@ class TokenCache:
                 hit = self._from_file(key, identity_fp, min_ttl)
                 if hit is not None:
                     return hit
-            record, expires_at = self._call_fetch(fetch)
-            obtained_at = float(self._clock())
+            if self._shared is not None:
+                record, expires_at, obtained_at, source, warnings = self._from_shared(
+                    identity_doc, secrets, identity_fp, fetch, min_ttl, force_refresh)
+            else:
+                record, expires_at = self._call_fetch(fetch)
+                obtained_at, source, warnings = float(self._clock()), "network", []
             if expires_at is None:
                 # Nothing to keep: a token of unknown lifetime is never served.
                 # Drop the older entry too, this one supersedes it.
@@ -332,7 +366,11 @@ class TokenCache:
             if lock_fd is not None:
                 os.close(lock_fd)  # closing the last descriptor releases the flock
         self._sweep()
-        return self._network_result(record, expires_at, min_ttl)
+        if source == "shared":
+            return CacheResult(record, source, expires_at, False, warnings)
+        result = self._network_result(record, expires_at, min_ttl)
+        result.warnings = warnings
+        return result
 
     def peek(self, identity: dict, secrets) -> dict | None:
         """The cached record of this identity while it has not expired, else None; never fetches.
@@ -344,17 +382,29 @@ class TokenCache:
             return None
         identity_doc = _canonical_identity(identity)
         key = self._key(identity_doc, secrets)
-        hit = self._from_memory((self._dir, key), 0) or self._from_file(key, fingerprint(identity_doc), 0)
+        identity_fp = fingerprint(identity_doc)
+        hit = self._from_memory((self._dir, key), 0) or self._from_file(key, identity_fp, 0)
+        if hit is None and self._shared is not None and not self._shared.is_down():
+            try:
+                hit = self._shared_hit(self._shared_key(identity_doc, secrets), identity_fp, 0)
+            except SharedUnavailable:
+                self._shared.mark_down()
         return hit.record if hit is not None else None
 
     def invalidate(self, identity: dict, secrets) -> None:
         """Forget the cached token of this identity (say, after the vendor refused it)."""
         if not self._enabled:
             return
-        key = self.key_for(identity, secrets)
+        identity_doc = _canonical_identity(identity)
+        key = self._key(identity_doc, secrets)
         with _STATE_LOCK:
             _MEMORY.pop((self._dir, key), None)
         self._remove_entry(key)
+        if self._shared is not None and not self._shared.is_down():
+            try:
+                self._shared.delete(self._shared_key(identity_doc, secrets))
+            except SharedUnavailable:
+                self._shared.mark_down()
 
     # -- layers -------------------------------------------------------------------
 
@@ -382,6 +432,92 @@ class TokenCache:
         with _STATE_LOCK:
             _MEMORY[(self._dir, key)] = (copy.deepcopy(record), expires_at)
         return CacheResult(record, "file", expires_at, False)
+
+    def _shared_key(self, identity_doc: bytes, secrets) -> str:
+        # The shared layer's own HMAC key: the directory's random one differs on every runner.
+        return _compute_key(identity_doc, _secret_document(secrets), self._shared.hmac_key())
+
+    def _shared_hit(self, key, identity_fp, min_ttl):
+        plain = self._shared.read(key)
+        document = None if plain is None else _parse_document(plain)
+        if document is None or document["identity_fp"] != identity_fp:
+            return None
+        if not self._fresh(document["expires_at"], min_ttl):
+            return None
+        return CacheResult(document["record"], "shared", document["expires_at"], False)
+
+    def _from_shared(self, identity_doc, secrets, identity_fp, fetch, min_ttl, force_refresh):
+        """(record, expires_at, obtained_at, source, warnings) from the shared layer or one fetch.
+
+        Called with this process's lock of the key held. A shared layer that
+        cannot be reached costs a warning: the token is fetched all the same
+        (once: a fetch made before the trouble is kept).
+        """
+        layer = self._shared
+        fetched: list = []
+
+        def fetch_once():
+            if not fetched:
+                record, expires_at = self._call_fetch(fetch)
+                fetched.append((record, expires_at, float(self._clock())))
+            return fetched[0]
+
+        if layer.is_down():
+            return fetch_once() + ("network", [layer.unavailable_warning(None)])
+        try:
+            key = self._shared_key(identity_doc, secrets)
+            return self._single_flight(key, identity_fp, fetch_once, min_ttl, force_refresh) + ([],)
+        except SharedUnavailable as exc:
+            layer.mark_down()
+            return fetch_once() + ("network", [layer.unavailable_warning(str(exc))])
+
+    def _single_flight(self, key, identity_fp, fetch_once, min_ttl, force_refresh):
+        """One runner fetches while the others wait for its entry; see _shared_cache."""
+        layer = self._shared
+        deadline = time.monotonic() + SHARED_WAIT_LIMIT
+        delays = _shared_poll_delays()
+        while True:
+            if not force_refresh:
+                hit = self._shared_hit(key, identity_fp, min_ttl)
+                if hit is not None:
+                    return hit.record, hit.expires_at, float(self._clock()), "shared"
+            token = layer.acquire(key)
+            if token is not None:
+                try:
+                    if not force_refresh:
+                        hit = self._shared_hit(key, identity_fp, min_ttl)
+                        if hit is not None:
+                            return hit.record, hit.expires_at, float(self._clock()), "shared"
+                    record, expires_at, obtained_at = fetch_once()
+                    self._share(key, identity_fp, record, expires_at, obtained_at)
+                    return record, expires_at, obtained_at, "network"
+                finally:
+                    try:
+                        layer.release(key, token)
+                    except SharedUnavailable:
+                        pass  # the lock expires on its own
+            if time.monotonic() >= deadline:
+                # Waited long enough for another runner: fetch, and share what we got.
+                record, expires_at, obtained_at = fetch_once()
+                self._share(key, identity_fp, record, expires_at, obtained_at)
+                return record, expires_at, obtained_at, "network"
+            if layer.lock_state(key) == "held":
+                time.sleep(next(delays))
+
+    def _share(self, key, identity_fp, record, expires_at, obtained_at) -> None:
+        if expires_at is None:
+            self._shared.delete(key)  # superseded, and this one cannot be served
+            return
+        ttl = expires_at - float(self._clock())
+        if ttl <= 0:
+            return
+        self._shared.write(key, _canonical({
+            "v": ENTRY_VERSION,
+            "record": record,
+            "expires_at": expires_at,
+            "obtained_at": obtained_at,
+            "identity_fp": identity_fp,
+        }), ttl)
 
     def _call_fetch(self, fetch):
         result = fetch()
@@ -617,29 +753,7 @@ class TokenCache:
                 raw = self._fernet.decrypt(raw)
             except (InvalidToken, ValueError, TypeError):
                 return None
-        try:
-            document = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            return None
-        if not isinstance(document, dict) or document.get("v") != ENTRY_VERSION:
-            return None
-        record = document.get("record")
-        expires_at = document.get("expires_at")
-        obtained_at = document.get("obtained_at")
-        identity_fp = document.get("identity_fp")
-        if not isinstance(record, dict) or not isinstance(identity_fp, str):
-            return None
-        for number in (expires_at, obtained_at):
-            if number is not None and (isinstance(number, bool) or not isinstance(number, (int, float))):
-                return None
-        if obtained_at is None:
-            return None
-        return {
-            "record": record,
-            "expires_at": None if expires_at is None else float(expires_at),
-            "obtained_at": float(obtained_at),
-            "identity_fp": identity_fp,
-        }
+        return _parse_document(raw)
 
     def _encode(self, document: dict) -> bytes:
         raw = _canonical(document)
@@ -829,3 +943,30 @@ def _as_fernet_key(text: str):
     if len(raw) != 32 or base64.urlsafe_b64encode(raw).decode("ascii") != text:
         return None
     return text.encode("ascii")
+
+
+def _parse_document(raw: bytes):
+    """An entry document from its (decrypted) JSON bytes, or None for anything but a good entry."""
+    try:
+        document = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(document, dict) or document.get("v") != ENTRY_VERSION:
+        return None
+    record = document.get("record")
+    expires_at = document.get("expires_at")
+    obtained_at = document.get("obtained_at")
+    identity_fp = document.get("identity_fp")
+    if not isinstance(record, dict) or not isinstance(identity_fp, str):
+        return None
+    for number in (expires_at, obtained_at):
+        if number is not None and (isinstance(number, bool) or not isinstance(number, (int, float))):
+            return None
+    if obtained_at is None:
+        return None
+    return {
+        "record": record,
+        "expires_at": None if expires_at is None else float(expires_at),
+        "obtained_at": float(obtained_at),
+        "identity_fp": identity_fp,
+    }

@@ -31,12 +31,15 @@ from ansible_collections.apiauth.saas.plugins.module_utils._oauth2 import (
     present_record,
     token_endpoint_error,
 )
+from ansible_collections.apiauth.saas.plugins.module_utils._shared_cache import shared_layer
 from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import TokenCache
 
 # The options that configure the HTTP client; the same names as in _argspec.HTTP.
 HTTP_OPTIONS = ("validate_certs", "ca_path", "client_cert", "client_key", "proxy", "timeout", "retries",
                 "allow_http")
-SECRET_OPTIONS = ("client_secret", "private_key_content", "private_key_passphrase", "cache_encryption_key")
+# The cache options that may hold a secret (a Redis URL may hold a password).
+CACHE_SECRET_OPTIONS = ("cache_encryption_key", "cache_redis_url", "cache_redis_password")
+SECRET_OPTIONS = ("client_secret", "private_key_content", "private_key_passphrase") + CACHE_SECRET_OPTIONS
 # Long enough for a long play to finish with a token it got at its start.
 DEFAULT_MIN_TTL = 900
 
@@ -97,7 +100,7 @@ GENERIC = VendorProfile(name="oauth2", display_name="OAuth 2.0 provider")
 @dataclass
 class TokenOutcome:
     record: dict  # as returned to the user (see present_record)
-    source: str  # "memory", "file" or "network"
+    source: str  # "memory", "file", "shared" or "network"
     warnings: list
 
 
@@ -208,6 +211,17 @@ def redactor_for(params: dict, names=SECRET_OPTIONS) -> Redactor:
     return Redactor(params.get(name) for name in names)
 
 
+def token_cache(params: dict, cache_dir: str | None = None) -> TokenCache:
+    """The token cache the task's options ask for.
+
+    ``cache_dir`` is a directory of the caller's own (the revoke_at_end spool of
+    a run), whose tokens must never reach the shared layer.
+    """
+    return TokenCache(cache_dir=cache_dir or params.get("cache_dir"), enabled=params.get("cache", True),
+                      encryption_key=params.get("cache_encryption_key"),
+                      shared=None if cache_dir else shared_layer(params))
+
+
 def serve_cached(cache: TokenCache, identity: dict, secrets: list, fetch, params: dict, *, vendor: str,
                  redactor: Redactor, short_lived_advice: str = "lower min_ttl to cache it") -> tuple:
     """``cache.get_or_fetch`` with the task's min_ttl and force_refresh; returns (CacheResult, warnings).
@@ -218,7 +232,7 @@ def serve_cached(cache: TokenCache, identity: dict, secrets: list, fetch, params
     result = cache.get_or_fetch(identity, secrets, fetch, min_ttl=min_ttl,
                                 force_refresh=bool(params.get("force_refresh")))
     redactor.add(result.record.get("access_token"))
-    warnings = []
+    warnings = list(result.warnings)
     if result.record.get("expires_at") is None:
         warnings.append(
             f"{vendor} did not say when the token expires, "
@@ -233,7 +247,7 @@ def serve_cached(cache: TokenCache, identity: dict, secrets: list, fetch, params
 
 
 def get_token(params: dict, profile: VendorProfile = GENERIC) -> TokenOutcome:
-    """Options in, token out: memory, then the file cache, then one request."""
+    """Options in, token out: memory, then the file cache (and the shared one), then one request."""
     redactor = redactor_for(params)
     warnings: list = []
     client = None
@@ -246,11 +260,7 @@ def get_token(params: dict, profile: VendorProfile = GENERIC) -> TokenOutcome:
         cert = _client_cert_material(params)
         if cert:
             secrets.append(cert)
-        cache = TokenCache(
-            cache_dir=params.get("cache_dir"),
-            enabled=params.get("cache", True),
-            encryption_key=params.get("cache_encryption_key"),
-        )
+        cache = token_cache(params)
 
         def fetch():
             nonlocal client

@@ -42,8 +42,12 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
 )
 from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient, default_error_parser
 from ansible_collections.apiauth.saas.plugins.module_utils._oauth2 import iso_utc, present_record
-from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import TokenCache
-from ansible_collections.apiauth.saas.plugins.module_utils._token_service import TokenOutcome, http_options
+from ansible_collections.apiauth.saas.plugins.module_utils._token_service import (
+    CACHE_SECRET_OPTIONS,
+    TokenOutcome,
+    http_options,
+    token_cache,
+)
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import redactor_for as shared_redactor_for
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import serve_cached
 
@@ -66,7 +70,7 @@ ABAC_OPTIONS = ("filter_rules", "parameter_values", "variable_values", "objects"
 # ThoughtSpot's own default is 300 s: shorter than the cache's min_ttl, so such
 # a token could never be reused. One hour serves a play and a scheduled refresh.
 DEFAULT_VALIDITY = 3600
-SECRET_OPTIONS = ("password", "secret_key", "admin_token", "token", "cache_encryption_key")
+SECRET_OPTIONS = ("password", "secret_key", "admin_token", "token") + CACHE_SECRET_OPTIONS
 
 CODE_INVALID = "10002"
 CODE_AUTH_FAILED = "10097"
@@ -379,11 +383,6 @@ def cache_identity(host: str, kind: str, body: dict) -> tuple[dict, list]:
     identity = {"vendor": CACHE_VENDOR, "host": host, "token_type": kind, "request": public}
     way = "secret_key" if body.get("secret_key") else "password"
     return identity, [way, body.get(way)]
-
-
-def token_cache(params: dict, cache_dir: str | None = None) -> TokenCache:
-    return TokenCache(cache_dir=cache_dir or params.get("cache_dir"), enabled=params.get("cache", True),
-                      encryption_key=params.get("cache_encryption_key"))
 
 
 def _cache_entry(params: dict, cache_dir: str | None) -> tuple:

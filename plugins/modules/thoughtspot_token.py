@@ -267,7 +267,7 @@ token_id:
   type: str
   sample: 6c1f2a0e-7d1b-4f0e-9a55-2d1b8e3c4f70
 source:
-  description: Where the token came from, V(network) (a new token, reported as changed), V(memory) or V(file).
+  description: Where the token came from, V(network) (a new token, reported as changed), V(memory), V(file) or V(shared) (O(cache_backend=redis)).
   returned: when RV(access_token) is
   type: str
   sample: file

@@ -105,7 +105,7 @@ lifetime:
   type: int
   sample: 7200
 source:
-  description: Where the token came from, V(network) (a new token, reported as changed), V(memory) or V(file).
+  description: Where the token came from, V(network) (a new token, reported as changed), V(memory), V(file) or V(shared) (O(cache_backend=redis)).
   returned: success
   type: str
   sample: file

@@ -1,4 +1,4 @@
-"""Install the collections that the optional secret_store backends use, from PyPI.
+"""Install the collections that the optional secret_store backends and the AWX playbook use, from PyPI.
 
 Galaxy is not always reachable, but the ``ansible`` package on PyPI bundles these
 collections. This downloads that package's wheel with pip (without installing it)
@@ -20,7 +20,8 @@ from pathlib import Path
 
 # ansible 12 is the community package for ansible-core 2.19.
 ANSIBLE_PACKAGE = "ansible==12.3.0"
-COLLECTIONS = ("community.hashi_vault", "amazon.aws", "community.aws", "kubernetes.core")
+# awx.awx: for playbooks/register_awx_credential_types.yml (its test runs against tests/backends/fake_awx.py).
+COLLECTIONS = ("community.hashi_vault", "amazon.aws", "community.aws", "kubernetes.core", "awx.awx")
 
 
 def main(dest: Path) -> int:

@@ -7,6 +7,7 @@ directory, so tests do not share tokens unless they mean to.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -92,15 +93,15 @@ def out(tmp_path) -> Path:
 @pytest.fixture
 def run_playbook(sim, tmp_path, cache_dir):
     """Run a playbook from tests/integration/playbooks with the simulator's variables."""
-    counter = {"n": 0}
+    counter = itertools.count(1)  # next() is atomic: tests may run several playbooks at once from threads
 
     def run(name: str, *, extra_vars: dict | None = None, inventory: str | None = None, forks: int = 5,
             verbosity: int = 0, check: bool = False, diff: bool = False, env: dict | None = None,
-            cfg: str | None = None) -> PlaybookRun:
-        counter["n"] += 1
-        workdir = tmp_path / f"run{counter['n']}"
+            cfg: str | None = None, sim_vars: bool = True) -> PlaybookRun:
+        workdir = tmp_path / f"run{next(counter)}"
         workdir.mkdir()
-        variables = dict(sim.demo_vars())
+        # sim_vars=False: only what the test gives, as in an AWX job that gets everything from its credentials.
+        variables = dict(sim.demo_vars()) if sim_vars else {}
         variables.update({"out_dir": str(tmp_path / "out"), "cache_dir": str(cache_dir)})
         variables.update(extra_vars or {})
         vars_file = workdir / "vars.json"

@@ -45,3 +45,37 @@ def test_module_and_lookup_share_options_and_env_names(name):
         assert module_env == lookup_env, option
         if option in SECRET_OPTIONS:
             assert "ini" not in lookup[option], f"{option} must never come from ansible.cfg"
+
+
+SHARED_CACHE_SOURCES = {
+    "cache_backend": ("APIAUTH_SAAS_CACHE_BACKEND", "apiauth_saas_cache_backend"),
+    "cache_redis_url": ("APIAUTH_SAAS_CACHE_REDIS_URL", "apiauth_saas_cache_redis_url"),
+    "cache_redis_password": ("APIAUTH_SAAS_CACHE_REDIS_PASSWORD", "apiauth_saas_cache_redis_password"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_argspec.TOKEN_PLUGINS))
+def test_shared_cache_options_have_the_same_sources_in_module_and_lookup(name):
+    """The shared backend's options: one environment variable for modules and lookups, one variable for lookups."""
+    lookup = _lookup_options(name)
+    spec = _argspec.TOKEN_PLUGINS[name]
+    for option, (env, var) in SHARED_CACHE_SOURCES.items():
+        assert spec[option]["fallback"][1] == [env]
+        assert [e["name"] for e in lookup[option]["env"]] == [env]
+        assert [v["name"] for v in lookup[option]["vars"]] == [var]
+        assert lookup[option].get("default") == spec[option].get("default")
+    assert spec["cache_redis_url"]["no_log"] and spec["cache_redis_password"]["no_log"]
+    assert lookup["cache_backend"]["choices"] == spec["cache_backend"]["choices"] == ["file", "redis"]
+
+
+def test_every_module_of_the_action_group_takes_every_cache_option():
+    """module_defaults for group/apiauth.saas.saas may set the cache options: every member must accept them."""
+    import importlib
+
+    import yaml
+
+    group = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())["action_groups"]["saas"]
+    for module in group:
+        action = importlib.import_module(f"ansible_collections.apiauth.saas.plugins.action.{module}")
+        missing = set(_argspec.CACHE) - set(action.ActionModule.ARGUMENT_SPEC)
+        assert not missing, f"{module} lacks {sorted(missing)}"

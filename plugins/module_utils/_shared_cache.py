@@ -1,0 +1,333 @@
+# -*- coding: utf-8 -*-
+# Copyright: apiauth.saas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Shared layer of the token cache: one Redis (or Valkey) server for several controllers.
+
+Internal to the collection: no stability promise to code outside it.
+
+Several job runners (AWX or Automation Platform jobs, each in a fresh
+container with an empty home, or CI workers) that ask for the same token meet
+here, so a fleet of jobs makes one token request per credential per freshness
+window. ``TokenCache`` consults this layer after memory and its own directory
+and before the network (its ``_single_flight`` drives the lock below); nothing
+here makes an HTTP request.
+
+Keys
+    ``apiauth.saas:v1:entry:<key>``, ``apiauth.saas:v1:lock:<key>`` and
+    ``apiauth.saas:v1:salt``. ``<key>`` is the same SHA-256 over the request
+    identity and an HMAC of the secrets as in the file layer, but the HMAC key
+    cannot be the directory's random ``.hmac_key``: every runner has its own
+    (empty) directory, so runners would never compute the same key and never
+    share anything. It is derived from the encryption key, which every runner
+    of a fleet is given, so they agree on it; someone reading the server
+    without the encryption key can neither read an entry nor tell which secret
+    it belongs to.
+
+Entries
+    The entry document of the file layer, encrypted with Fernet under a key
+    derived (HKDF-SHA256) from ``encryption_key``: a shared store never holds
+    a token in clear, so the encryption key is required. A passphrase is first
+    stretched with scrypt and a random salt kept on the server (set once with
+    SET NX, read by everyone). Entries expire on the server when their token
+    does (PX), so the server needs no sweeping.
+
+Single flight across runners
+    A runner that finds no fresh entry takes ``lock:<key>`` with SET NX PX
+    and a random value, looks at the entry again, fetches, writes the entry and
+    deletes the lock only if it still holds it (compare and delete in one Lua
+    script). The others poll the entry with a growing delay. A lock expires
+    after ``LOCK_TTL`` seconds, so a runner killed while fetching blocks the
+    others no longer than that; a lock without an expiry (not written by this
+    code) is stale and removed at once. Nobody waits longer than
+    ``_token_cache.SHARED_WAIT_LIMIT``: past it a runner fetches on its own.
+
+Failures
+    A server that cannot be reached or times out is a warning: the task goes on
+    with the local cache and the network, and this process leaves the server
+    alone for ``DOWN_BACKOFF`` seconds. A refused password or permission, a
+    missing ``redis`` library, a malformed URL and a missing encryption key
+    are errors. No message holds the URL's password or the password option.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import threading
+import time
+from urllib.parse import unquote, urlsplit
+
+from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
+    CacheError,
+    MissingLibraryError,
+    OptionError,
+    Redactor,
+)
+from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import (
+    _SCRYPT_N,
+    _SCRYPT_P,
+    _SCRYPT_R,
+    HAS_CRYPTOGRAPHY,
+    SharedUnavailable,
+    _as_fernet_key,
+)
+
+BACKENDS = ("file", "redis")
+SCHEMES = ("redis", "rediss", "unix")
+PREFIX = "apiauth.saas:v1:"
+# Longest a runner may hold the lock while it fetches: then the lock expires.
+LOCK_TTL = 120.0
+# After a connection failure this process does not try the server again for this long.
+DOWN_BACKOFF = 30.0
+CONNECT_TIMEOUT = 3.0
+SOCKET_TIMEOUT = 5.0
+_MAX_ENTRY_BYTES = 1024 * 1024
+_SALT_BYTES = 16
+
+# Deletes the lock only if it still holds this runner's value.
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+# Deletes a lock that has no expiry (a lock this code writes always has one).
+_DROP_STALE = "if redis.call('pttl', KEYS[1]) == -1 then return redis.call('del', KEYS[1]) else return 0 end"
+
+_STATE_LOCK = threading.Lock()
+# (pid, url, password digest) -> client; server label -> monotonic time until which it is left alone.
+_CLIENTS: dict = {}
+_DOWN: dict = {}
+# (server label, encryption key digest) -> (hmac key, Fernet)
+_KEYS: dict = {}
+
+
+def server_label(url: str) -> str:
+    """``scheme://host:port/db`` of a Redis URL: what messages may show (no user, password or query)."""
+    try:
+        parts = urlsplit(url)
+        if parts.scheme == "unix":
+            return f"unix://{parts.path}"
+        host = parts.hostname or "localhost"
+        if ":" in host:
+            host = f"[{host}]"
+        port = parts.port or 6379
+    except ValueError:
+        return "<unparsable Redis URL>"
+    return f"{parts.scheme}://{host}:{port}{parts.path or '/0'}"
+
+
+def _url_password(url: str):
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return None
+    return unquote(password) if password else None
+
+
+def _hkdf(master: bytes, purpose: bytes) -> bytes:
+    # cryptography is imported where it is used: RedisLayer refuses to exist without it.
+    from cryptography.hazmat.primitives import hashes  # pylint: disable=import-outside-toplevel
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF  # pylint: disable=import-outside-toplevel
+
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                info=b"apiauth.saas shared token cache v1 " + purpose).derive(master)
+
+
+class RedisLayer:
+    """The shared layer on one Redis server; see the module docstring."""
+
+    def __init__(self, *, url: str, password: str | None, encryption_key: str | None, client=None) -> None:
+        if not isinstance(url, str) or not url:
+            raise OptionError("cache_backend=redis needs cache_redis_url, for example redis://redis.example.com:6379/0.")
+        try:
+            scheme = urlsplit(url).scheme
+        except ValueError:
+            scheme = ""
+        if scheme not in SCHEMES:
+            raise OptionError(
+                f"cache_redis_url must start with {', '.join(s + '://' for s in SCHEMES)}; "
+                f"got {server_label(url) if scheme else 'a value without a scheme'}."
+            )
+        if password and _url_password(url):
+            raise OptionError("Give the Redis password once: in cache_redis_password or in cache_redis_url, not both.")
+        if not encryption_key:
+            raise OptionError(
+                "cache_backend=redis needs cache_encryption_key: a shared cache never holds tokens in clear, and the "
+                "runners that share it derive their common cache keys from it.",
+                hint="Give every runner the same key, for example from an AWX credential of the type "
+                     "'apiauth.saas token cache'.",
+            )
+        if not HAS_CRYPTOGRAPHY:
+            raise MissingLibraryError("cryptography", "to encrypt the shared token cache")
+        self._url = url
+        self._password = password or None
+        self._encryption_key = encryption_key
+        self.label = server_label(url)
+        self._redactor = Redactor([password, _url_password(url), url])
+        self._client = client
+        self._keys = None
+
+    # -- connection ---------------------------------------------------------------
+
+    def _connect(self):
+        if self._client is not None:
+            return self._client
+        try:
+            import redis  # pylint: disable=import-outside-toplevel
+            from redis.backoff import NoBackoff  # pylint: disable=import-outside-toplevel
+            from redis.retry import Retry  # pylint: disable=import-outside-toplevel
+        except ImportError:
+            error = MissingLibraryError("redis", "for cache_backend=redis")
+            error.hint = "Install it into the Python that runs Ansible (pip install 'redis>=4.5'), or in the " \
+                         "execution environment (see execution-environment/ in the collection)."
+            raise error from None
+        memo = (os.getpid(), self._url, hashlib.sha256((self._password or "").encode("utf-8")).digest())
+        with _STATE_LOCK:
+            client = _CLIENTS.get(memo)
+        if client is None:
+            try:
+                client = redis.Redis.from_url(
+                    self._url, password=self._password, socket_connect_timeout=CONNECT_TIMEOUT,
+                    socket_timeout=SOCKET_TIMEOUT, retry=Retry(NoBackoff(), 0), decode_responses=False,
+                )
+            except (ValueError, TypeError) as exc:
+                raise OptionError(f"cache_redis_url is not a usable Redis URL ({self.label}): "
+                                  f"{self._redactor.redact(str(exc))}.") from None
+            with _STATE_LOCK:
+                client = _CLIENTS.setdefault(memo, client)
+        self._client = client
+        return client
+
+    def _call(self, method: str, *args, **kwargs):
+        """One command; connection trouble -> SharedUnavailable, refused credentials -> CacheError."""
+        client = self._connect()  # first: it says what to install when redis is missing
+        import redis.exceptions as rex  # pylint: disable=import-outside-toplevel
+
+        try:
+            return getattr(client, method)(*args, **kwargs)
+        except rex.AuthenticationError as exc:
+            raise self._refused("did not accept the password", exc) from None
+        except rex.NoPermissionError as exc:
+            raise self._refused("refused a command (check the user's ACL: it needs GET, SET, PTTL, DEL, EVAL)",
+                                exc) from None
+        except (rex.ConnectionError, rex.TimeoutError, OSError) as exc:
+            raise SharedUnavailable(f"{type(exc).__name__}: {self._redactor.redact(str(exc))}") from None
+        except rex.ResponseError as exc:
+            text = str(exc)
+            if text.startswith(("NOAUTH", "WRONGPASS", "NOPERM")):
+                raise self._refused("refused the connection's credentials", exc) from None
+            raise CacheError(f"The shared token cache at {self.label} answered with an error: "
+                             f"{self._redactor.redact(text)}.") from None
+        except rex.RedisError as exc:
+            raise SharedUnavailable(f"{type(exc).__name__}: {self._redactor.redact(str(exc))}") from None
+
+    def _refused(self, what: str, exc: Exception) -> CacheError:
+        return CacheError(
+            f"The shared token cache at {self.label} {what} ({type(exc).__name__}: {self._redactor.redact(str(exc))}).",
+            hint="Check cache_redis_password (or the user and password in cache_redis_url) and the server's ACL.",
+        )
+
+    # -- keys -----------------------------------------------------------------------
+
+    def _material(self):
+        """(HMAC key, Fernet) derived from the encryption key, the same on every runner."""
+        if self._keys is not None:
+            return self._keys
+        from cryptography.fernet import Fernet  # pylint: disable=import-outside-toplevel
+        from cryptography.hazmat.primitives.kdf.scrypt import Scrypt  # pylint: disable=import-outside-toplevel
+
+        memo = (self.label, hashlib.sha256(self._encryption_key.encode("utf-8")).digest())
+        with _STATE_LOCK:
+            held = _KEYS.get(memo)
+        if held is None:
+            fernet_key = _as_fernet_key(self._encryption_key)
+            if fernet_key is not None:
+                master = base64.urlsafe_b64decode(fernet_key)
+            else:
+                master = Scrypt(salt=self._salt(), length=32, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P).derive(
+                    self._encryption_key.encode("utf-8"))
+            held = (_hkdf(master, b"entry keys"), Fernet(base64.urlsafe_b64encode(_hkdf(master, b"entries"))))
+            with _STATE_LOCK:
+                _KEYS[memo] = held
+        self._keys = held
+        return held
+
+    def _salt(self) -> bytes:
+        name = PREFIX + "salt"
+        self._call("set", name, os.urandom(_SALT_BYTES), nx=True)
+        salt = self._call("get", name)
+        if not isinstance(salt, bytes) or len(salt) != _SALT_BYTES:
+            raise CacheError(f"The shared token cache at {self.label} holds a damaged salt ({name}).",
+                             hint=f"Delete the key {name}; cached entries then become misses.")
+        return salt
+
+    def hmac_key(self) -> bytes:
+        return self._material()[0]
+
+    # -- entries ----------------------------------------------------------------------
+
+    def read(self, key: str):
+        """The decrypted entry of ``key`` (bytes), or None: missing, or written with another key."""
+        raw = self._call("get", PREFIX + "entry:" + key)
+        if not raw or len(raw) > _MAX_ENTRY_BYTES:
+            return None
+        from cryptography.fernet import InvalidToken  # pylint: disable=import-outside-toplevel
+
+        try:
+            return self._material()[1].decrypt(raw)
+        except (InvalidToken, ValueError, TypeError):
+            return None  # another key, or damaged: a miss, overwritten by the next fetch
+
+    def write(self, key: str, plain: bytes, ttl: float) -> None:
+        """Store an entry, encrypted, for ``ttl`` seconds."""
+        self._call("set", PREFIX + "entry:" + key, self._material()[1].encrypt(plain), px=max(1, int(ttl * 1000)))
+
+    def delete(self, key: str) -> None:
+        self._call("delete", PREFIX + "entry:" + key)
+
+    # -- lock -------------------------------------------------------------------------
+
+    def acquire(self, key: str):
+        """A token naming this holder if the lock of ``key`` was free, else None."""
+        token = base64.b16encode(os.urandom(16))
+        if self._call("set", PREFIX + "lock:" + key, token, nx=True, px=int(LOCK_TTL * 1000)):
+            return token
+        return None
+
+    def release(self, key: str, token: bytes) -> None:
+        self._call("eval", _RELEASE, 1, PREFIX + "lock:" + key, token)
+
+    def lock_state(self, key: str) -> str:
+        """``free``, ``held`` or ``stale`` (no expiry); a stale lock is removed."""
+        name = PREFIX + "lock:" + key
+        ttl = self._call("pttl", name)
+        if ttl == -2:
+            return "free"
+        if ttl == -1:
+            self._call("eval", _DROP_STALE, 1, name)
+            return "stale"
+        return "held"
+
+    # -- availability -------------------------------------------------------------------
+
+    def is_down(self) -> bool:
+        with _STATE_LOCK:
+            until = _DOWN.get(self.label)
+        return until is not None and time.monotonic() < until
+
+    def mark_down(self) -> None:
+        with _STATE_LOCK:
+            _DOWN[self.label] = time.monotonic() + DOWN_BACKOFF
+
+    def unavailable_warning(self, reason: str | None) -> str:
+        why = f" ({reason})" if reason else f" (it failed less than {int(DOWN_BACKOFF)} s ago)"
+        return (f"The shared token cache at {self.label} cannot be reached{why}: this task went on with the local "
+                "cache and the network, so other runners may ask for the same token.")
+
+
+def shared_layer(params: dict):
+    """The shared layer the cache options ask for, or None for the default file backend."""
+    backend = params.get("cache_backend") or "file"
+    if backend not in BACKENDS:
+        raise OptionError(f"cache_backend must be one of {', '.join(BACKENDS)}; got {backend!r}.")
+    if backend == "file" or params.get("cache") is False:
+        return None
+    return RedisLayer(url=params.get("cache_redis_url") or "", password=params.get("cache_redis_password") or None,
+                      encryption_key=params.get("cache_encryption_key") or None)
