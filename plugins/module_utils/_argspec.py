@@ -15,8 +15,13 @@ validate-modules keeps the two in step.
 
 from __future__ import annotations
 
-from ansible.module_utils.basic import env_fallback
+from collections.abc import Mapping
 
+from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.parsing.convert_bool import boolean
+
+from ansible_collections.apiauth.saas.plugins.module_utils._errors import OptionError
+from ansible_collections.apiauth.saas.plugins.module_utils._http import url_problem
 from ansible_collections.apiauth.saas.plugins.module_utils._jws import SUPPORTED_ALGORITHMS
 from ansible_collections.apiauth.saas.plugins.module_utils._oauth2 import AUTH_METHODS, BASIC_ENCODINGS
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import DEFAULT_MIN_TTL
@@ -163,6 +168,93 @@ _env(THOUGHTTRACE, "APIAUTH_THOUGHTTRACE_", ("identity_url", "token_url", "clien
 _env(THOUGHTSPOT, "APIAUTH_THOUGHTSPOT_", ("host", "username", "password", "secret_key", "admin_token", "org"))
 _env(THRIVE, "APIAUTH_THRIVE_", ("environment", "tenant_id", "base_url", "token_url", "client_id",
                                  "client_secret", "scope"))
+
+
+# Options that hold the URL of a vendor endpoint: checked, by name, before anything is sent.
+URL_OPTIONS = ("token_url", "base_url", "identity_url", "jwks_url", "url", "host")
+_WANTED = {"str": "a string", "path": "a path", "int": "a whole number", "float": "a number",
+           "bool": "true or false"}
+
+
+def _shape(value) -> str | None:
+    if isinstance(value, Mapping):
+        return "a dictionary"
+    if isinstance(value, (list, tuple, set)):
+        return "a list"
+    return None
+
+
+def _type_problem(option: dict, value) -> str | None:
+    """What Ansible would turn into a wrong value (a dict into its text, 'maybe' into false) or describe poorly."""
+    kind = option.get("type") or "str"
+    shape = _shape(value)
+    if kind in _WANTED:
+        if shape:
+            return f"must be {_WANTED[kind]}, not {shape}"
+        if kind == "bool" and not isinstance(value, bool):
+            try:
+                boolean(value, strict=True)
+            except TypeError:
+                return "must be true or false (or yes/no, on/off, 1/0)"
+        if kind == "float" and isinstance(value, str):
+            try:
+                float(value)
+            except ValueError:
+                return "must be a number"
+    elif kind == "list":
+        if shape == "a dictionary":
+            return "must be a list, not a dictionary"
+        if option.get("elements") in ("str", "path") and shape == "a list":
+            inner = next((_shape(item) for item in value if _shape(item)), None)
+            if inner:
+                return f"must be a list of strings, not of items that are each {inner}"
+    elif kind == "dict" and shape == "a list":
+        return "must be a dictionary, not a list"
+    return None
+
+
+def _empty_problem(name: str, option: dict, value) -> str | None:
+    if not isinstance(value, str) or value.strip():
+        return None
+    if option.get("type") == "path":
+        return "must not be empty: give a path, or leave the option out"
+    if name in URL_OPTIONS or name == "proxy":
+        return "must not be empty: give a URL, or leave the option out"
+    if option.get("required"):
+        return "must not be empty"
+    return None
+
+
+def check_raw(spec: dict, args: dict, *, where: dict | None = None) -> None:
+    """Refuse a value as given (before Ansible converts it) that no conversion makes right, naming the option.
+
+    ``spec`` is an argument spec or a plugin's option definitions (the same
+    keys); ``args`` maps option names or aliases to values; ``where`` says
+    where a value came from when that is not the task itself. Values are
+    never shown: any of them may be a secret.
+    """
+    names = {}
+    for name, option in spec.items():
+        names[name] = name
+        for alias in option.get("aliases") or ():
+            names[alias] = name
+    for key, value in args.items():
+        name = names.get(key)
+        if name is None or value is None:
+            continue
+        problem = _type_problem(spec[name], value) or _empty_problem(name, spec[name], value)
+        if problem:
+            source = f" (from {where[key]})" if where and key in where else ""
+            raise OptionError(f"{key}{source} {problem}.")
+
+
+def check_urls(params: dict) -> None:
+    """Refuse an endpoint URL option that is not an https:// URL (or http:// with allow_http), naming it."""
+    for name in URL_OPTIONS:
+        if params.get(name) is not None:
+            problem = url_problem(params[name], allow_http=bool(params.get("allow_http")))
+            if problem:
+                raise OptionError(f"{name} {problem}")
 
 
 def connection_options(params: dict) -> dict:

@@ -83,6 +83,7 @@ _MAX_VENDOR_TEXT = 300
 _SECRET_NAME = re.compile(r"(authorization|secret|passw(or)?d|token|assertion|key|credentials?|cookie|signature)$",
                           re.I)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_SPACE = re.compile(r"[\s\x00-\x1f\x7f]")
 _PROXY_SCHEMES = ("http", "https", "socks4", "socks4a", "socks5", "socks5h")
 
 
@@ -275,13 +276,47 @@ class HttpResponse:
 
 
 def url_for_messages(url: str) -> str:
-    """``url`` without user info, query and fragment: what a message may show."""
+    """``url`` without user info, query and fragment: what a message may show.
+
+    Everything up to the last ``@`` before the query goes, even where a ``/``
+    in an unencoded password would end the user info for a URL parser.
+    """
     try:
         parts = urlsplit(str(url))
     except ValueError:
         return "<unparsable URL>"
-    netloc = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    text = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    if "@" not in text:
+        return text
+    scheme, sep, rest = text.partition("://")
+    return f"{scheme}{sep}{rest.rpartition('@')[2]}" if sep else text.rpartition("@")[2]
+
+
+def url_problem(url, *, allow_http: bool, allow_userinfo: bool = False) -> str | None:
+    """What is wrong with ``url`` as an endpoint to call, or None: the text after the URL's name.
+
+    The URL is shown only without user info, query and fragment, and not at
+    all when user info is refused: its password is known to no redactor.
+    """
+    if not isinstance(url, str) or not url.strip():
+        return "must be an https:// URL with a host name, not empty."
+    if not allow_userinfo and "@" in re.split(r"[?#]", url, maxsplit=1)[0]:
+        return "holds a user name or password (user:password@host): give credentials in their own options."
+    shown = url_for_messages(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        return f"{shown} is not a valid URL (check the host name and port)."
+    if _SPACE.search(url):
+        return f"{shown} holds a space or a control character."
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return f"{shown} is not an https:// URL with a host name."
+    if scheme == "http" and not allow_http:
+        return (f"{shown} uses plain HTTP: use an https:// URL, or set allow_http: true (only for testing; "
+                "credentials and tokens would cross the network unencrypted).")
+    return None
 
 
 def _clean_text(value, limit: int = _MAX_VENDOR_TEXT) -> str:
@@ -417,7 +452,7 @@ def _check_client_cert(cert_path: str, key_path: str | None, cert_option: str, k
     except ssl.SSLError as exc:
         if exc.reason == "KEY_VALUES_MISMATCH":
             raise KeyMaterialError(f"The private key in {key_where} does not match {cert_option} {cert_path}.") from None
-        reason = (exc.reason or type(exc).__name__).lower().replace("_", " ")
+        reason = (exc.reason or "not a usable PEM certificate and private key").lower().replace("_", " ")
         raise KeyMaterialError(f"Cannot load {cert_option} {cert_path} with {key_where}: {reason}.") from None
     except OSError as exc:
         raise KeyMaterialError(
@@ -447,6 +482,8 @@ def _validate_options(options: HttpOptions) -> None:
             raise OptionError(f"ca_path {options.ca_path} does not exist.")
         if not os.access(options.ca_path, os.R_OK):
             raise OptionError(f"ca_path {options.ca_path} is not readable by the user running Ansible.")
+        if not os.path.isdir(options.ca_path):
+            _check_ca_file(options.ca_path)
     if options.client_key is not None and options.client_cert is None:
         raise OptionError("client_key is set but client_cert is not: set client_cert to the certificate file.")
     if options.client_cert is not None:
@@ -455,8 +492,19 @@ def _validate_options(options: HttpOptions) -> None:
         _validate_proxy(options.proxy)
 
 
+def _check_ca_file(path: str) -> None:
+    # requests reads the bundle only when it connects; a file without a CA
+    # would then fail as a TLS error that does not name the option.
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=path)
+    except (ssl.SSLError, OSError):
+        raise OptionError(f"ca_path {path} holds no PEM CA certificate it can use.") from None
+
+
 def _validate_proxy(proxy: str) -> None:
     shown = url_for_messages(proxy)
+    if _SPACE.search(proxy):
+        raise OptionError(f"proxy {shown} holds a space or a control character.")
     try:
         parts = urlsplit(proxy)
         parts.port  # noqa: B018 - raises ValueError for a bad port
@@ -631,24 +679,10 @@ class HttpClient:
         raise error.redacted(self.redactor)
 
     def _validate_url(self, url: str) -> str:
-        shown = url_for_messages(url)
-        try:
-            parts = urlsplit(url)
-            parts.port  # noqa: B018 - raises ValueError for a bad port
-        except (ValueError, TypeError, AttributeError):
-            self._raise(OptionError(f"{self.vendor}: {shown} is not a valid URL."))
-        scheme = parts.scheme.lower()
-        if scheme not in ("http", "https") or not parts.hostname:
-            self._raise(OptionError(
-                f"{self.vendor}: {shown} is not an http(s) URL with a host name."
-            ))
-        if scheme == "http" and not self.options.allow_http:
-            self._raise(OptionError(
-                f"{self.vendor}: refusing to send a request over plain HTTP to {shown}: "
-                "use an https:// URL, or set allow_http: true (only for testing; "
-                "credentials and tokens would cross the network unencrypted)."
-            ))
-        return shown
+        problem = url_problem(url, allow_http=self.options.allow_http, allow_userinfo=True)
+        if problem:
+            self._raise(OptionError(f"{self.vendor}: the URL {problem}"))
+        return url_for_messages(url)
 
     def _request_cert(self, client_cert):
         if client_cert is None:

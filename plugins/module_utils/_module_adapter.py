@@ -12,10 +12,15 @@ and this path never runs. It exists so the module file is complete on its own
 
 from __future__ import annotations
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, _load_params
 
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import MUTUALLY_EXCLUSIVE, module_spec
-from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError
+from ansible_collections.apiauth.saas.plugins.module_utils._argspec import (
+    MUTUALLY_EXCLUSIVE,
+    check_raw,
+    check_urls,
+    module_spec,
+)
+from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError, OptionError
 
 
 def run_module(name: str, profile) -> None:
@@ -28,10 +33,20 @@ def run_module(name: str, profile) -> None:
     run_token_module(module, profile)
 
 
+def check_arguments(module) -> None:
+    """The checks the action plugins make besides Ansible's (see _argspec.check_raw): fail the module on one."""
+    try:
+        check_raw(module.argument_spec, _load_params())
+        check_urls(module.params)
+    except OptionError as exc:
+        module.fail_json(msg=str(exc))
+
+
 def run_token_module(module, profile) -> None:
     """Fetch a token for ``module.params`` and exit the module with the record."""
     from ansible_collections.apiauth.saas.plugins.module_utils._token_service import get_token
 
+    check_arguments(module)
     params = dict(module.params)
     censor = params.pop("censor_result", True)
     try:
@@ -62,6 +77,7 @@ def run_task_module(task, *, argument_spec: dict, mutually_exclusive=None, requi
         required_together=required_together or [],
         supports_check_mode=True,
     )
+    check_arguments(module)
     params = dict(module.params)
     censor = params.pop("censor_result", True)
     kwargs = dict(task_kwargs)

@@ -589,7 +589,7 @@ class TokenCache:
         if not stat.S_ISDIR(st.st_mode):
             raise CacheError(
                 f"The token cache path {self._dir} exists but is not a directory.",
-                hint="Remove it or point the cache at another directory.",
+                hint="Remove it, or set cache_dir to another directory.",
             )
         if st.st_uid != os.geteuid():
             raise CacheError(

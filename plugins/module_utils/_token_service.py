@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     ApiAuthError,
@@ -21,7 +20,7 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     KeyMaterialError,
     Redactor,
 )
-from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient, HttpOptions
+from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient, HttpOptions, url_for_messages
 from ansible_collections.apiauth.saas.plugins.module_utils._oauth2 import (
     ClientCredentials,
     build_token_request,
@@ -102,18 +101,6 @@ class TokenOutcome:
     record: dict  # as returned to the user (see present_record)
     source: str  # "memory", "file", "shared" or "network"
     warnings: list
-
-
-def url_for_messages(url: str) -> str:
-    """A URL without query, fragment or user info: what messages may show."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable URL>"
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def http_options(params: dict) -> HttpOptions:

@@ -47,6 +47,9 @@ JWKS_URL_TEMPLATE = "https://jwks.threddid.com/{organisation_id}/jwks.json"
 
 REGIONS = {"default": 0, "emea": 1, "apac": 2}
 CERT_WARN_DAYS = 30
+# What certificate messages call them: the option is named, so the message says what to fix.
+TRANSPORT_CERT = "transport certificate (client_cert)"
+SIGNING_CERT = "signing certificate (signing_cert_path)"
 DEFAULT_CONTENT_TYPE = "application/json"
 
 
@@ -147,21 +150,19 @@ class ThreddVendor(VendorProfile):
                 "client_key unless the certificate file holds it): Thredd refuses mTLS requests without it."
             )
         if params.get("client_cert"):
-            warning = _certs.check_validity(params["client_cert"], what="transport certificate",
-                                            warn_days=warn_days)
+            warning = _certs.check_validity(params["client_cert"], what=TRANSPORT_CERT, warn_days=warn_days)
             if warning:
                 warnings.append(warning)
         signing_cert = params.get("signing_cert_path")
         if signing_cert:
             if self.client_auth_method(params) != "private_key_jwt":
                 raise OptionError("signing_cert_path is only used with auth_method=private_key_jwt.")
-            warning = _certs.check_validity(signing_cert, what="signing certificate", warn_days=warn_days)
+            warning = _certs.check_validity(signing_cert, what=SIGNING_CERT, warn_days=warn_days)
             if warning:
                 warnings.append(warning)
-            if not _certs.certificate_matches_key(signing_cert, self._signing_key(params),
-                                                  what="signing certificate"):
+            if not _certs.certificate_matches_key(signing_cert, self._signing_key(params), what=SIGNING_CERT):
                 raise KeyMaterialError(
-                    f"The signing certificate {signing_cert} does not belong to the private key given: "
+                    f"The {SIGNING_CERT} {signing_cert} does not belong to the private key given: "
                     "Thredd would refuse every assertion signed with it.",
                     hint="Use the private key you generated for this signing certificate.",
                 )

@@ -203,12 +203,14 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.apiauth.saas.plugins.module_utils._argspec import CACHE, HTTP, THRIVE_APIKEY, merge
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError
 from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient
+from ansible_collections.apiauth.saas.plugins.module_utils._module_adapter import check_arguments
 from ansible_collections.apiauth.saas.plugins.module_utils._thrive_apikey import SECRET_OPTIONS, generate_or_keep
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import http_options, redactor_for
 
 
 def main():
     module = AnsibleModule(argument_spec=merge(THRIVE_APIKEY, HTTP, CACHE), supports_check_mode=True)
+    check_arguments(module)
     params = dict(module.params)
     params.pop("censor_result", None)
     redactor = redactor_for(params, SECRET_OPTIONS)

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError, Redactor
+from ansible_collections.apiauth.saas.plugins.module_utils._argspec import check_raw, check_urls
+from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError, OptionError, Redactor
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import redactor_for
 
 
@@ -53,15 +54,21 @@ class ControllerAction(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
         try:
+            # Before Ansible's own validation, which would turn a dictionary given for a string into its text.
+            check_raw(self.ARGUMENT_SPEC, self._task.args)
             params = self.validate_argument_spec(
                 argument_spec=self.ARGUMENT_SPEC,
                 mutually_exclusive=self.MUTUALLY_EXCLUSIVE,
                 required_one_of=self.REQUIRED_ONE_OF,
                 required_together=self.REQUIRED_TOGETHER,
             )[1]
+            check_urls(params)
         except AnsibleActionFail as exc:
             # Returned, not raised: raised, ansible-core 2.17 prints an empty traceback at -vvv.
             result.update(failed=True, msg=exc.message)
+            return result
+        except OptionError as exc:
+            result.update(failed=True, msg=str(exc))
             return result
         censor = params.pop("censor_result", True)
         redactor = redactor_for(params, self.SECRET_OPTIONS)

@@ -18,7 +18,8 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
-from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError
+from ansible_collections.apiauth.saas.plugins.module_utils._argspec import check_raw, check_urls
+from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError, OptionError
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import GENERIC, get_token, redactor_for
 from ansible_collections.apiauth.saas.plugins.plugin_utils._controller_action import unexpected_error_message
 
@@ -49,10 +50,16 @@ class TokenLookup(LookupBase):
                 f"lookup {self._load_name} takes no positional terms; "
                 "give its options as keywords, for example client_id=..."
             )
-        self.set_options(var_options=self._templated_var_options(variables), direct=kwargs)
+        var_options = self._templated_var_options(variables)
+        try:
+            self._check_given(var_options, kwargs)
+        except OptionError as exc:
+            raise AnsibleLookupError(str(exc)) from None
+        self.set_options(var_options=var_options, direct=kwargs)
         params = {name: self.get_option(name) for name in self.OPTION_NAMES}
         output = self.get_option("output")
         try:
+            check_urls(params)
             outcome = self.fetch(params)
         except ApiAuthError as exc:
             raise AnsibleLookupError(str(exc)) from None
@@ -68,6 +75,23 @@ class TokenLookup(LookupBase):
         if output == "headers":
             return [record["headers"]]
         return [record["access_token"]]
+
+    def _check_given(self, var_options, direct: dict) -> None:
+        """The values of keywords and variables as given, before Ansible's configuration converts them.
+
+        It would show a dictionary given for a secret in its message, and read
+        any text that is not a boolean (validate_certs=maybe) as false.
+        """
+        definitions = C.config.get_configuration_definitions("lookup", self._load_name)
+        check_raw(definitions, direct)
+        given, where = {}, {}
+        for name, definition in definitions.items():
+            if direct.keys() & {name, *(definition.get("aliases") or ())}:
+                continue  # a keyword wins over the variables
+            for var in definition.get("vars") or ():
+                if var.get("name") in (var_options or {}):
+                    given[name], where[name] = var_options[var["name"]], f"the variable {var['name']}"
+        check_raw(definitions, given, where=where)
 
     def _templated_var_options(self, variables):
         """The variables this lookup reads options from, templated.
