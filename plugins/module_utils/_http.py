@@ -29,6 +29,7 @@ What this module promises its callers:
 from __future__ import annotations
 
 import email.utils
+import importlib.util
 import json as _json
 import math
 import os
@@ -44,19 +45,14 @@ from http import HTTPStatus
 from http.client import HTTPException, IncompleteRead, RemoteDisconnected
 from urllib.parse import urlsplit, urlunsplit
 
-try:
-    import requests
-    import requests.exceptions as _rex
-    from requests.adapters import HTTPAdapter
-    from urllib3 import exceptions as _u3ex
-
-    HAS_REQUESTS = True
-except ImportError:  # pragma: no cover - exercised by monkeypatching HAS_REQUESTS
-    requests = None
-    _rex = None
-    HTTPAdapter = None
-    _u3ex = None
-    HAS_REQUESTS = False
+# requests (with urllib3) is imported by the first HttpClient, not with this module: a token served
+# from the cache makes no request, and importing requests costs each Ansible worker process that
+# loads one of the collection's lookups or actions more CPU than the rest of a cached lookup.
+HAS_REQUESTS = importlib.util.find_spec("requests") is not None
+requests = None
+_rex = None
+HTTPAdapter = None
+_u3ex = None
 
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     HTTPStatusError,
@@ -438,6 +434,23 @@ def _no_netrc_auth(request):
     return request
 
 
+def _import_requests() -> bool:
+    """Import requests and urllib3 into this module's globals, once; False if they cannot be imported."""
+    global requests, _rex, HTTPAdapter, _u3ex
+    if requests is not None:
+        return True
+    try:
+        import requests as requests_module
+        import requests.exceptions as requests_exceptions
+        from requests.adapters import HTTPAdapter as adapter_class
+        from urllib3 import exceptions as urllib3_exceptions
+    except ImportError:
+        return False
+    _rex, HTTPAdapter, _u3ex = requests_exceptions, adapter_class, urllib3_exceptions
+    requests = requests_module
+    return True
+
+
 class HttpClient:
     """Calls one vendor's API over one requests.Session.
 
@@ -460,7 +473,7 @@ class HttpClient:
         sleep=time.sleep,
         rand=random.random,
     ) -> None:
-        if not HAS_REQUESTS:
+        if not HAS_REQUESTS or not _import_requests():
             raise MissingLibraryError("requests", "to call vendor APIs")
         self.vendor = vendor
         self.redactor = redactor if redactor is not None else Redactor()
