@@ -13,12 +13,13 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help demo test venv units integration security sanity lint build oldest molecule changelog clean ee-context
+.PHONY: help demo test venv units integration security sanity lint build oldest molecule changelog bench clean ee-context
 
 help:
 	@echo "make demo   run playbooks/demo.yml against the bundled simulators"
 	@echo "make test   run every test (units, integration, sanity, lint, build, oldest ansible-core)"
 	@echo "make ee-context   the execution environment's build context in .tmp/ee/context (docs/awx.md)"
+	@echo "make bench  time the lookup and the app_config role against hand-written uri plays (docs/benchmarks.md)"
 
 $(VENV)/.installed: requirements.txt requirements-test.txt tests/requirements-simulator.txt tests/requirements-molecule.txt \
 		tests/requirements-shared-cache.txt
@@ -114,6 +115,18 @@ ee-context: venv
 	$(BIN)/ansible-builder create -f execution-environment/execution-environment.yml -c $(EE_CONTEXT) \
 	  --output-filename Containerfile
 	@echo "Build context: $(EE_CONTEXT). Build the image with: podman build -t apiauth-saas-ee $(EE_CONTEXT)"
+
+# Benchmark of the collection's lookup and app_config role against hand-written uri plays
+# (tests/bench/, docs/benchmarks.md); not part of `make test`. BENCH_QUICK=1 for a quick check;
+# BENCH_HOSTS, BENCH_FORKS, BENCH_RUNS, BENCH_VARIANTS, BENCH_MICRO, BENCH_PIPELINING, BENCH_OUT:
+# see docs/benchmarks.md.
+export BENCH_QUICK BENCH_HOSTS BENCH_FORKS BENCH_RUNS BENCH_VARIANTS BENCH_MICRO BENCH_PIPELINING BENCH_OUT
+$(VENV)/.bench-installed: $(VENV)/.installed tests/requirements-bench.txt
+	$(BIN)/pip install -q -r tests/requirements-bench.txt
+	touch $@
+
+bench: venv $(VENV)/.bench-installed
+	$(BIN)/python tests/bench/bench_main.py
 
 changelog: venv
 	$(BIN)/antsibull-changelog lint

@@ -29,6 +29,7 @@ What this module promises its callers:
 from __future__ import annotations
 
 import email.utils
+import importlib.util
 import json as _json
 import math
 import os
@@ -44,22 +45,15 @@ from http import HTTPStatus
 from http.client import HTTPException, IncompleteRead, RemoteDisconnected
 from urllib.parse import urlsplit, urlunsplit
 
-try:
-    import requests
-    import requests.exceptions as _rex
-    from requests.adapters import HTTPAdapter
-    from urllib3 import exceptions as _u3ex
-    from urllib3.connection import HTTPConnection as _U3Connection
-    from urllib3.connection import HTTPSConnection as _U3SConnection
-    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-
-    HAS_REQUESTS = True
-except ImportError:  # pragma: no cover - exercised by monkeypatching HAS_REQUESTS
-    requests = None
-    _rex = None
-    HTTPAdapter = None
-    _u3ex = None
-    HAS_REQUESTS = False
+# requests (with urllib3) is imported by the first HttpClient, not with this module: a token served
+# from the cache makes no request, and importing requests costs each Ansible worker process that
+# loads one of the collection's lookups or actions more CPU than the rest of a cached lookup.
+HAS_REQUESTS = importlib.util.find_spec("requests") is not None
+requests = None
+_rex = None
+HTTPAdapter = None
+_u3ex = None
+_ADAPTER = None  # _adapter_class(), once requests is imported
 
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     HTTPStatusError,
@@ -91,56 +85,6 @@ def _tls_eof(error) -> bool:
     """A TLS error that only says the peer closed the connection."""
     reason = str(getattr(error, "reason", None) or "")
     return isinstance(error, (ssl.SSLEOFError, ssl.SSLZeroReturnError)) or "EOF" in reason.upper()
-
-
-if HAS_REQUESTS:
-
-    class _ConnectPhase:
-        """A connection whose failures while connecting say that nothing was sent.
-
-        urllib3 reports a reset during the TCP or TLS set-up exactly like one
-        after the request went out, and a write that must go out at most once
-        could then never be retried. Raised as NewConnectionError instead, it
-        is classified as "not sent". A reused kept-alive connection never gets
-        here: a drop on it stays "may have been sent".
-        """
-
-        def connect(self):
-            try:
-                super().connect()
-            except (ConnectionResetError, BrokenPipeError, ssl.SSLError) as exc:
-                # Of TLS errors only an end of stream: a refused handshake or an
-                # untrusted certificate keeps its own, more useful message.
-                if isinstance(exc, ssl.SSLError) and not _tls_eof(exc):
-                    raise
-                raise _u3ex.NewConnectionError(self, f"closed while connecting: {type(exc).__name__}") from exc
-
-    class _ConnectPhaseHTTP(_ConnectPhase, _U3Connection):
-        pass
-
-    class _ConnectPhaseHTTPS(_ConnectPhase, _U3SConnection):
-        pass
-
-    class _ConnectPhasePool(HTTPConnectionPool):
-        ConnectionCls = _ConnectPhaseHTTP
-
-    class _ConnectPhaseSPool(HTTPSConnectionPool):
-        ConnectionCls = _ConnectPhaseHTTPS
-
-    class _Adapter(HTTPAdapter):
-        """requests' adapter with the connections above (direct and through an HTTP proxy)."""
-
-        _pools = {"http": _ConnectPhasePool, "https": _ConnectPhaseSPool}
-
-        def init_poolmanager(self, *args, **kwargs):
-            super().init_poolmanager(*args, **kwargs)
-            self.poolmanager.pool_classes_by_scheme = self._pools
-
-        def proxy_manager_for(self, proxy, **proxy_kwargs):
-            manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-            if not proxy.lower().startswith("socks"):
-                manager.pool_classes_by_scheme = self._pools
-            return manager
 
 
 # OpenSSL reasons of a handshake the peer refused: the request was never read.
@@ -561,6 +505,79 @@ def _no_netrc_auth(request):
     return request
 
 
+def _import_requests() -> bool:
+    """Import requests and urllib3 into this module's globals, once; False if they cannot be imported."""
+    global requests, _rex, HTTPAdapter, _u3ex, _ADAPTER
+    if requests is not None:
+        return True
+    try:
+        import requests as requests_module
+        import requests.exceptions as requests_exceptions
+        from requests.adapters import HTTPAdapter as adapter_class
+        from urllib3 import exceptions as urllib3_exceptions
+    except ImportError:
+        return False
+    _rex, HTTPAdapter, _u3ex = requests_exceptions, adapter_class, urllib3_exceptions
+    _ADAPTER = _adapter_class()
+    requests = requests_module
+    return True
+
+
+def _adapter_class():
+    """requests' HTTPAdapter with connections whose failures while connecting say that nothing was sent.
+
+    urllib3 reports a reset during the TCP or TLS set-up exactly like one
+    after the request went out, and a write that must go out at most once
+    could then never be retried. Raised as NewConnectionError instead, it is
+    classified as "not sent". A reused kept-alive connection never gets there:
+    a drop on it stays "may have been sent". Built on first use, after
+    _import_requests().
+    """
+    # pylint: disable=import-outside-toplevel
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    class ConnectPhase:
+        def connect(self):
+            try:
+                super().connect()
+            except (ConnectionResetError, BrokenPipeError, ssl.SSLError) as exc:
+                # Of TLS errors only an end of stream: a refused handshake or an
+                # untrusted certificate keeps its own, more useful message.
+                if isinstance(exc, ssl.SSLError) and not _tls_eof(exc):
+                    raise
+                raise _u3ex.NewConnectionError(self, f"closed while connecting: {type(exc).__name__}") from exc
+
+    class Connection(ConnectPhase, HTTPConnection):
+        pass
+
+    class SConnection(ConnectPhase, HTTPSConnection):
+        pass
+
+    class Pool(HTTPConnectionPool):
+        ConnectionCls = Connection
+
+    class SPool(HTTPSConnectionPool):
+        ConnectionCls = SConnection
+
+    class Adapter(HTTPAdapter):
+        """Direct connections and connections through an HTTP proxy use the pools above."""
+
+        pools = {"http": Pool, "https": SPool}
+
+        def init_poolmanager(self, *args, **kwargs):
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = self.pools
+
+        def proxy_manager_for(self, proxy, **proxy_kwargs):
+            manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+            if not proxy.lower().startswith("socks"):
+                manager.pool_classes_by_scheme = self.pools
+            return manager
+
+    return Adapter
+
+
 class HttpClient:
     """Calls one vendor's API over one requests.Session.
 
@@ -583,7 +600,7 @@ class HttpClient:
         sleep=time.sleep,
         rand=random.random,
     ) -> None:
-        if not HAS_REQUESTS:
+        if not HAS_REQUESTS or not _import_requests():
             raise MissingLibraryError("requests", "to call vendor APIs")
         self.vendor = vendor
         self.redactor = redactor if redactor is not None else Redactor()
@@ -609,7 +626,7 @@ class HttpClient:
         self._checked_certs: set = set()
 
         session = requests.Session()
-        adapter = _Adapter(max_retries=0)
+        adapter = _ADAPTER(max_retries=0)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         session.headers["User-Agent"] = options.user_agent

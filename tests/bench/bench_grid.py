@@ -1,0 +1,316 @@
+"""The play benchmark of ``make bench``: four ways to render one config file on many hosts.
+
+Each case runs ``ansible-playbook`` on a generated inventory of local hosts against the bundled
+simulator (``tests/simulators``), cold (empty token cache, no config files) and then warm (right
+after, same cache and files). For every run it records the wall time, the peak memory of the
+``ansible-playbook`` process tree, the token requests the simulator's audit log saw, and which
+config files changed (by content and mtime). Nothing here prints a token or a secret: outputs of
+the plays go to files under the bench directory and are scanned for the secret and the tokens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import psutil
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+PLAYBOOKS = HERE / "playbooks"
+COLLECTIONS = ROOT / ".tmp" / "collections"
+VARIANTS = ("uri_run_once", "uri_per_host", "lookup", "app_config_role")
+BASELINE = "uri_run_once"
+CONFIG_NAME = "app.ini"
+TOKEN_LINE = re.compile(r"^token = (.*)$", re.M)
+# Written to ansible.cfg for every variant (and quoted in docs/benchmarks.md), with pipelining
+# (on unless BENCH_PIPELINING=0: one process per module instead of several, for every variant).
+ANSIBLE_SETTINGS = {
+    "host_key_checking": "False",
+    "retry_files_enabled": "False",
+    "gathering": "explicit",
+    "stdout_callback": "default",
+    "nocolor": "True",
+    "deprecation_warnings": "False",
+    "localhost_warning": "False",
+}
+
+
+@dataclass
+class RunResult:
+    variant: str
+    hosts: int
+    forks: int
+    phase: str  # "cold" or "warm"
+    rep: int
+    wall_s: float
+    cpu_s: float  # user + system time of the ansible-playbook process tree
+    main_cpu_s: float  # of which the ansible-playbook process itself (sampled, up to 0.1 s before its end)
+    others_cpu_share: float  # CPU used by other processes of the machine, share of all cores, during the run
+    rc: int
+    token_requests: int
+    files_changed: int
+    files_present: int
+    peak_rss_mib: float
+    distinct_tokens: int
+    problems: list = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class TreeMemorySampler(threading.Thread):
+    """Peak of the summed RSS of a process and all its descendants, sampled every ``interval`` s.
+
+    RSS counts pages shared between forked workers once per process, so the sum overstates
+    what the tree really holds; it is the same measure for every variant.
+    """
+
+    def __init__(self, pid: int, interval: float = 0.1) -> None:
+        super().__init__(name="bench-rss", daemon=True)
+        self._root = psutil.Process(pid)
+        self._interval = interval
+        self._done = threading.Event()
+        self.peak = 0
+        self.main_cpu = 0.0  # CPU time of the ansible-playbook process itself, last seen
+
+    def run(self) -> None:
+        while not self._done.is_set():
+            self.peak = max(self.peak, self._sample())
+            try:
+                times = self._root.cpu_times()
+                self.main_cpu = times.user + times.system
+            except psutil.Error:
+                pass
+            self._done.wait(self._interval)
+
+    def _sample(self) -> int:
+        try:
+            processes = [self._root] + self._root.children(recursive=True)
+        except psutil.Error:
+            return 0
+        total = 0
+        for process in processes:
+            try:
+                total += process.memory_info().rss
+            except psutil.Error:
+                pass  # ended between the listing and the read
+        return total
+
+    def stop(self) -> int:
+        self._done.set()
+        self.join()
+        return self.peak
+
+
+class MachineLoad:
+    """CPU time the rest of the machine used while a run went on (other people's work, not ours)."""
+
+    def __init__(self, sim_pid: int) -> None:
+        self._ours = [psutil.Process(sim_pid), psutil.Process()]  # the simulator and this driver
+        self._busy = self._machine_busy()
+        self._ours_cpu = self._ours_time()
+
+    @staticmethod
+    def _machine_busy() -> float:
+        times = psutil.cpu_times()
+        return sum(getattr(times, name, 0.0) for name in ("user", "nice", "system", "irq", "softirq", "steal"))
+
+    def _ours_time(self) -> float:
+        total = 0.0
+        for process in self._ours:
+            try:
+                times = process.cpu_times()
+            except psutil.Error:
+                continue
+            total += times.user + times.system
+        return total
+
+    def others_share(self, play_cpu: float, wall: float) -> float:
+        """Share of all cores (0..1) busy with neither the play, the simulator nor this driver."""
+        busy = self._machine_busy() - self._busy
+        others = busy - play_cpu - (self._ours_time() - self._ours_cpu)
+        return round(max(0.0, others) / (wall * (os.cpu_count() or 1)), 3)
+
+
+@dataclass
+class Case:
+    """One variant in one cell of the grid: a cold run then a warm run in ``case_dir``."""
+
+    variant: str
+    hosts: int
+    forks: int
+    rep: int
+    inventory: Path
+    names: list[str]
+    case_dir: Path
+
+    @property
+    def dest_root(self) -> Path:
+        return self.case_dir / "dest"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.case_dir / "token-cache"  # absent at first: the collection creates it 0700
+
+
+def snapshot(dest_root: Path, hosts: list[str]) -> dict[str, tuple[int, str] | None]:
+    """Per host: (mtime_ns, sha256 of the content) of its config file, or None if absent."""
+    state: dict[str, tuple[int, str] | None] = {}
+    for host in hosts:
+        path = dest_root / host / CONFIG_NAME
+        try:
+            data = path.read_bytes()
+            state[host] = (path.stat().st_mtime_ns, hashlib.sha256(data).hexdigest())
+        except FileNotFoundError:
+            state[host] = None
+    return state
+
+
+class PlayBench:
+    """Runs the variants against one simulator; ``sim`` is a ``simulators.fixtures.Simulator``."""
+
+    def __init__(self, sim, work: Path, client_id: str, client_secret: str, *, pipelining: bool = True) -> None:
+        self.sim = sim
+        self.pipelining = pipelining
+        self.work = work
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.cfg = work / "ansible.cfg"
+        self.vars_file = work / "vars.json"
+        self._layout: str | None = None  # the first config file seen, token aside: all must match it
+        self.tokens_seen: set[str] = set()  # every token found in a rendered file, for secret scans
+        self._write_settings()
+
+    # ---- setup
+
+    def _write_settings(self) -> None:
+        self.work.mkdir(parents=True, exist_ok=True)
+        settings = dict(ANSIBLE_SETTINGS, pipelining=str(self.pipelining))
+        lines = ["[defaults]"] + [f"{key} = {value}" for key, value in settings.items()]
+        lines += [f"local_tmp = {self.work / 'ansible-local-tmp'}", f"remote_tmp = {self.work / 'ansible-remote-tmp'}"]
+        self.cfg.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        variables = {
+            "oauth2_token_url": self.sim.token_url("oauth2"),
+            "sim_ca_path": self.sim.ca_path,
+            "bench_base_url": self.sim.base_url + "/oauth2/api",
+            "bench_client_id": self.client_id,
+            "bench_client_secret": self.client_secret,
+        }
+        fd = os.open(self.vars_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(variables, handle)
+
+    def inventory(self, hosts: int) -> tuple[Path, list[str]]:
+        names = [f"h{index:04d}" for index in range(1, hosts + 1)]
+        path = self.work / f"inventory-{hosts}.ini"
+        if not path.exists():
+            lines = ["[bench]"] + names + [
+                "",
+                "[bench:vars]",
+                "ansible_connection=local",
+                f"ansible_python_interpreter={sys.executable}",
+            ]
+            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return path, names
+
+    def environment(self, cache_dir: Path) -> dict[str, str]:
+        env = {key: value for key, value in os.environ.items()
+               if not key.startswith(("ANSIBLE_", "APIAUTH_"))}
+        env.update(
+            ANSIBLE_CONFIG=str(self.cfg),
+            ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
+            ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
+            APIAUTH_SAAS_CACHE_DIR=str(cache_dir),
+        )
+        return env
+
+    # ---- one case: a cold run and a warm run
+
+    def case(self, variant: str, hosts: int, forks: int, rep: int) -> list[RunResult]:
+        inventory, names = self.inventory(hosts)
+        case_dir = self.work / "cases" / f"{variant}-{hosts}h-{forks}f-r{rep}"
+        shutil.rmtree(case_dir, ignore_errors=True)
+        case = Case(variant, hosts, forks, rep, inventory, names, case_dir)
+        for name in names:
+            (case.dest_root / name).mkdir(parents=True)
+        results = [self._run(case, "cold"), self._run(case, "warm")]
+        # The rendered files of 500 hosts add up over a grid: keep only the logs.
+        shutil.rmtree(case.dest_root, ignore_errors=True)
+        shutil.rmtree(case.cache_dir, ignore_errors=True)
+        return results
+
+    def _run(self, case: Case, phase: str) -> RunResult:
+        before = snapshot(case.dest_root, case.names)
+        self.sim.clear_audit()
+        log_path = case.case_dir / f"{phase}.log"
+        cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(case.inventory),
+               "-f", str(case.forks), "-e", f"@{self.vars_file}", "-e", f"bench_dest_root={case.dest_root}",
+               str(PLAYBOOKS / f"{case.variant}.yml")]
+        machine = MachineLoad(self.sim.process.pid)
+        with open(log_path, "wb") as log:
+            children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            started = time.perf_counter()
+            with subprocess.Popen(cmd, cwd=str(case.case_dir), env=self.environment(case.cache_dir), stdout=log,
+                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL) as proc:
+                sampler = TreeMemorySampler(proc.pid)
+                sampler.start()
+                rc = proc.wait()
+            wall = time.perf_counter() - started
+            children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        peak = sampler.stop()
+        # The workers are waited for by ansible-playbook, so their time is in its children's time.
+        cpu = (children_after.ru_utime - children_before.ru_utime) + (children_after.ru_stime - children_before.ru_stime)
+        requests = sum(1 for entry in self.sim.audit("oauth2")
+                       if entry.get("endpoint") == "token" and entry.get("client_id") == self.client_id)
+        after = snapshot(case.dest_root, case.names)
+        problems, tokens = self._check(case, log_path, rc)
+        return RunResult(
+            variant=case.variant, hosts=case.hosts, forks=case.forks, phase=phase, rep=case.rep,
+            wall_s=round(wall, 3), cpu_s=round(cpu, 3), main_cpu_s=round(sampler.main_cpu, 3),
+            others_cpu_share=machine.others_share(cpu, wall), rc=rc, token_requests=requests,
+            files_changed=sum(1 for name in case.names if before[name] != after[name]),
+            files_present=sum(1 for name in case.names if after[name] is not None),
+            peak_rss_mib=round(peak / 2**20, 1), distinct_tokens=len(tokens), problems=problems)
+
+    def _check(self, case: Case, log_path: Path, rc: int) -> tuple[list[str], set[str]]:
+        """Every host got the same file as in every variant but for the token, and no token or
+        secret reached the output."""
+        problems = []
+        tokens: set[str] = set()
+        layouts = set()
+        for name in case.names:
+            path = case.dest_root / name / CONFIG_NAME
+            if not path.exists():
+                problems.append(f"no {CONFIG_NAME} on {name}")
+                continue
+            text = path.read_text(encoding="utf-8")
+            tokens.update(TOKEN_LINE.findall(text))
+            layouts.add(TOKEN_LINE.sub("token = <token>", text))
+        if len(layouts) > 1:
+            problems.append(f"{len(layouts)} different file layouts")
+        for layout in layouts:
+            if self._layout is None:
+                self._layout = layout
+            elif layout != self._layout:
+                problems.append("the file differs from the other variants' (token aside)")
+        self.tokens_seen |= tokens
+        output = log_path.read_text(encoding="utf-8", errors="replace")
+        if self.client_secret in output or any(token and token in output for token in tokens):
+            problems.append("a secret or token appears in the play's output")
+        if rc != 0:
+            tail = output[-1500:]
+            for token in tokens | {self.client_secret}:
+                tail = tail.replace(token, "<redacted>")
+            problems.append(f"ansible-playbook exited {rc}: {tail}")
+        return problems, tokens
