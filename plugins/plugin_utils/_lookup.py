@@ -13,6 +13,8 @@ dictionary of options.
 
 from __future__ import annotations
 
+import os
+
 from ansible import constants as C
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
@@ -77,20 +79,27 @@ class TokenLookup(LookupBase):
         return [record["access_token"]]
 
     def _check_given(self, var_options, direct: dict) -> None:
-        """The values of keywords and variables as given, before Ansible's configuration converts them.
+        """Check keywords, variables and environment variables as given, before Ansible's configuration does.
 
-        It would show a dictionary given for a secret in its message, and read
-        any text that is not a boolean (validate_certs=maybe) as false.
+        It would show a dictionary given for a secret in its message, read any
+        text that is not a boolean (validate_certs=maybe) as false and an empty
+        path as the current directory.
         """
         definitions = C.config.get_configuration_definitions("lookup", self._load_name)
         check_raw(definitions, direct)
         given, where = {}, {}
         for name, definition in definitions.items():
             if direct.keys() & {name, *(definition.get("aliases") or ())}:
-                continue  # a keyword wins over the variables
-            for var in definition.get("vars") or ():
-                if var.get("name") in (var_options or {}):
-                    given[name], where[name] = var_options[var["name"]], f"the variable {var['name']}"
+                continue  # a keyword wins over the variables and the environment
+            # In the order Ansible looks: variables, then the environment, the last entry of each first.
+            sources = [(var.get("name"), var_options or {}, "the variable")
+                       for var in reversed(definition.get("vars") or ())]
+            sources += [(env.get("name"), os.environ, "the environment variable")
+                        for env in reversed(definition.get("env") or ())]
+            for source, values, what in sources:
+                if source in values:
+                    given[name], where[name] = values[source], f"{what} {source}"
+                    break
         check_raw(definitions, given, where=where)
 
     def _templated_var_options(self, variables):

@@ -104,3 +104,27 @@ def test_bad_input_names_the_option(kind, name, documented, run_playbook, tmp_pa
     assert not problems, f"{len(problems)} of {len(cases)} cases of the {kind} {name}:\n" + "\n".join(problems)
     assert_no_traceback(run)
     assert_absent(material.secrets, run)
+
+
+def test_lookup_options_from_the_environment_are_checked(run_playbook, tmp_path, out, cache_dir):
+    """Ansible's configuration reads 'maybe' as false and an empty path as the current directory."""
+    material = bic.make_material(tmp_path / "material", strong_secret, make_self_signed_cert)
+    baseline = bic.baselines(material, str(cache_dir))["throughline_token"].args
+    env = {"APIAUTH_SAAS_TIMEOUT": "soon", "APIAUTH_SAAS_VALIDATE_CERTS": "maybe", "APIAUTH_SAAS_CA_PATH": ""}
+    keywords = {"timeout": 5, "validate_certs": True, "ca_path": material.cert_path}
+    build = bic.CaseBuilder("throughline_token", "e")
+    for name, variable in (("timeout", "APIAUTH_SAAS_TIMEOUT"), ("validate_certs", "APIAUTH_SAAS_VALIDATE_CERTS"),
+                           ("ca_path", "APIAUTH_SAAS_CA_PATH")):
+        args = {k: v for k, v in {**baseline, **keywords}.items() if k != name}
+        build.add(f"{name}: from the environment variable {variable}", args, (name,))
+    playbook = bic.write_playbook(tmp_path / "bad_input_environment.yml",
+                                  bic.lookup_playbook("throughline_token", build.cases, out))
+    run = run_playbook(playbook, verbosity=4, env=env)
+    results = bic.read_results(out / "results.json")
+    problems = [line for case in build.cases
+                for line in _problems(case, results.get(case.case_id), material.secrets)]
+    assert not problems, "\n".join(problems)
+    for case in build.cases:
+        assert f"from the environment variable {case.label.rpartition(' ')[2]}" in results[case.case_id]["msg"]
+    assert_no_traceback(run)
+    assert_absent(material.secrets, run)
