@@ -501,13 +501,15 @@ def test_non_idempotent_read_timeout_is_not_retried(tls_server, make_client):
     assert sleeps == []
 
 
-def test_non_idempotent_connection_refused_is_retried(pki, make_client):
-    port = closed_port()
+def _write_arrives_once_when_the_server_starts(pki, make_client, port, before_start=None):
+    """POST a write that must go out at most once to a port whose server only starts while the
+    client waits for its first retry: it must arrive there exactly once."""
     started = []
 
     def sleep(seconds):
-        # The server comes up while the client waits for its first retry.
         if not started:
+            if before_start is not None:
+                before_start()
             server = ScriptedServer(pki.server_context(), port=port).start()
             server.script(Reply(201, body={"key": "created"}))
             started.append(server)
@@ -516,10 +518,14 @@ def test_non_idempotent_connection_refused_is_retried(pki, make_client):
     try:
         response = client.request("POST", f"https://127.0.0.1:{port}/keys", idempotent=False, expected=(201,))
         assert response.json() == {"key": "created"}
-        assert len(started[0].seen) == 1
+        assert len(started) == 1 and len(started[0].seen) == 1
     finally:
         for server in started:
             server.stop()
+
+
+def test_non_idempotent_connection_refused_is_retried(pki, make_client):
+    _write_arrives_once_when_the_server_starts(pki, make_client, closed_port())
 
 
 @pytest.mark.parametrize("how", ["reset", "close"])
@@ -528,7 +534,6 @@ def test_non_idempotent_drop_while_connecting_is_retried(pki, make_client, how):
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)
-    port = listener.getsockname()[1]
 
     def drop_first():
         conn, _addr = listener.accept()
@@ -538,24 +543,15 @@ def test_non_idempotent_drop_while_connecting_is_retried(pki, make_client, how):
 
     dropper = threading.Thread(target=drop_first, daemon=True)
     dropper.start()
-    started = []
 
-    def sleep(seconds):
+    def stop_dropping():
         dropper.join(5)
         listener.close()
-        server = ScriptedServer(pki.server_context(), port=port).start()
-        server.script(Reply(201, body={"key": "created"}))
-        started.append(server)
 
-    client, _sleeps = make_client(sleep=sleep)
     try:
-        response = client.request("POST", f"https://127.0.0.1:{port}/keys", idempotent=False, expected=(201,))
-        assert response.json() == {"key": "created"}
-        assert len(started) == 1 and len(started[0].seen) == 1
+        _write_arrives_once_when_the_server_starts(pki, make_client, listener.getsockname()[1], stop_dropping)
     finally:
         listener.close()
-        for server in started:
-            server.stop()
 
 
 def test_non_idempotent_refused_until_exhausted(make_client):
