@@ -265,7 +265,13 @@ class PlayBench:
                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL) as proc:
                 sampler = TreeMemorySampler(proc.pid)
                 sampler.start()
-                rc = proc.wait()
+                try:
+                    rc = proc.wait()
+                except BaseException:
+                    proc.terminate()  # the bench is stopping: stop the play too
+                    proc.wait()
+                    sampler.stop()
+                    raise
             wall = time.perf_counter() - started
             children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
         peak = sampler.stop()

@@ -12,11 +12,13 @@ the plays' outputs go to ``.tmp/bench/``. Exits 1 if a play failed or a check di
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import os
 import platform
 import secrets
 import shutil
+import signal
 import statistics
 import sys
 import time
@@ -36,6 +38,7 @@ from ansible.release import __version__ as ansible_version  # noqa: E402
 from simulators.fixtures import Simulator  # noqa: E402
 
 CLIENT_ID = "bench-client"
+CELLS = ROOT / ".tmp" / "bench" / "cells"  # finished cells of the grid, for BENCH_RESUME=1
 DEFAULTS = {"hosts": "50 500", "forks": "10 50", "runs": "50:3 500:1"}
 QUICK = {"hosts": "10", "forks": "5", "runs": "1"}
 
@@ -73,6 +76,7 @@ def settings() -> dict:
         "variants": variants,
         "micro": os.environ.get("BENCH_MICRO", "1") != "0",
         "pipelining": os.environ.get("BENCH_PIPELINING", "1") != "0",
+        "resume": os.environ.get("BENCH_RESUME", "") not in ("", "0"),
         "out": Path(out) if out else ROOT / "docs",
         "lookup_calls": 400 if quick else 2000,
         "cold_calls": 10 if quick else 50,
@@ -103,24 +107,65 @@ def machine_info() -> dict:
     }
 
 
-def grid(bench: bench_grid.PlayBench, config: dict, log) -> list[dict]:
-    plan = [(hosts, forks, rep) for hosts in config["hosts"] for forks in config["forks"]
-            for rep in range(config["runs"][hosts])]
-    total = len(plan) * len(config["variants"])
+def fingerprint(config: dict, hosts: int) -> dict:
+    """What a saved cell must match to be reused by BENCH_RESUME=1: settings and the code under test."""
+    digest = hashlib.sha256()
+    for folder in ("plugins", "roles", "tests/bench/playbooks"):
+        for path in sorted((ROOT / folder).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return {"variants": list(config["variants"]), "runs": config["runs"][hosts], "pipelining": config["pipelining"],
+            "ansible_core": ansible_version, "code": digest.hexdigest()}
+
+
+def grid(bench: bench_grid.PlayBench, config: dict, log) -> tuple[list[dict], list[dict]]:
+    """All runs of the grid, and the cells reused from an earlier session (BENCH_RESUME=1).
+
+    A cell (host count, forks) is saved when all its rounds are done, and reused only whole, so
+    that the variants of one cell always ran in the same session.
+    """
+    CELLS.mkdir(parents=True, exist_ok=True)
+    cells = [(hosts, forks) for hosts in config["hosts"] for forks in config["forks"]]
+    total = sum(config["runs"][hosts] for hosts, _forks in cells) * len(config["variants"])
     done = 0
-    runs = []
-    for hosts, forks, rep in plan:
-        order = list(config["variants"])
-        shift = rep % len(order)
-        for variant in order[shift:] + order[:shift]:
-            cold, warm = bench.case(variant, hosts, forks, rep)
-            done += 1
-            log(f"[{done}/{total}] {hosts} hosts, forks {forks}, round {rep + 1}, {variant}: "
-                f"cold {cold.wall_s:.1f} s {cold.token_requests} req {cold.files_changed} files; "
-                f"warm {warm.wall_s:.1f} s {warm.token_requests} req {warm.files_changed} files"
-                + ("  PROBLEM" if cold.problems or warm.problems else ""))
-            runs += [cold.as_dict(), warm.as_dict()]
-    return runs
+    runs, resumed = [], []
+    for hosts, forks in cells:
+        saved_path = CELLS / f"{hosts}h-{forks}f.json"
+        expected = fingerprint(config, hosts)
+        if config["resume"] and saved_path.exists():
+            saved = json.loads(saved_path.read_text(encoding="utf-8"))
+            if saved["fingerprint"] == expected:
+                runs += saved["runs"]
+                resumed.append({"hosts": hosts, "forks": forks, "started": saved["started"],
+                                "duration_s": saved["duration_s"]})
+                done += config["runs"][hosts] * len(config["variants"])
+                log(f"[{done}/{total}] {hosts} hosts, forks {forks}: reused from {saved['started']}")
+                continue
+        cell_started, cell_clock, cell_runs = _now(), time.monotonic(), []
+        for rep in range(config["runs"][hosts]):
+            order = list(config["variants"])
+            shift = rep % len(order)
+            for variant in order[shift:] + order[:shift]:
+                cold, warm = bench.case(variant, hosts, forks, rep)
+                done += 1
+                log(f"[{done}/{total}] {hosts} hosts, forks {forks}, round {rep + 1}, {variant}: "
+                    f"cold {cold.wall_s:.1f} s {cold.token_requests} req {cold.files_changed} files; "
+                    f"warm {warm.wall_s:.1f} s {warm.token_requests} req {warm.files_changed} files"
+                    + ("  PROBLEM" if cold.problems or warm.problems else ""))
+                cell_runs += [cold.as_dict(), warm.as_dict()]
+        saved_path.write_text(json.dumps({"fingerprint": expected, "started": cell_started,
+                                          "duration_s": time.monotonic() - cell_clock, "runs": cell_runs}),
+                              encoding="utf-8")
+        runs += cell_runs
+    return runs, resumed
+
+
+def _now() -> str:
+    return datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _terminate(signum, frame):
+    raise SystemExit(128 + signum)
 
 
 def micro_benchmarks(bench: bench_grid.PlayBench, sim, secret: str, config: dict, log) -> dict:
@@ -193,10 +238,14 @@ def scan_for_secrets(texts: list[str], secrets_seen: set[str]) -> None:
 
 def main() -> int:
     started = time.monotonic()
+    # A SIGTERM ends the run through the finally clauses: the simulator and the play stop with it.
+    signal.signal(signal.SIGTERM, _terminate)
     config = settings()
     work = ROOT / ".tmp" / "bench" / "work"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
+    if not config["resume"]:
+        shutil.rmtree(CELLS, ignore_errors=True)
 
     def log(message: str) -> None:
         print(f"bench {time.monotonic() - started:7.0f}s  {message}", flush=True)
@@ -210,7 +259,7 @@ def main() -> int:
         sim.add_client("oauth2", client_id=CLIENT_ID, client_secret=secret)
         bench = bench_grid.PlayBench(sim, work, CLIENT_ID, secret, pipelining=config["pipelining"])
         micro = micro_benchmarks(bench, sim, secret, config, log) if config["micro"] else {}
-        runs = grid(bench, config, log)
+        runs, resumed = grid(bench, config, log)
     finally:
         sim.stop()
 
@@ -223,8 +272,9 @@ def main() -> int:
     problems = [f"{row['variant']} at {row['hosts']} hosts, forks {row['forks']}, {row['phase']}: {problem}"
                 for row in rows for problem in row["problems"]]
     data = {
-        "generated": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        "generated": _now(),
         "duration_s": time.monotonic() - started,
+        "resumed": resumed,
         "machine": machine,
         "baseline": bench_grid.BASELINE,
         "config": {

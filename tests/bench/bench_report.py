@@ -220,6 +220,17 @@ def _per_host_extra(rows: list[dict], baseline: str) -> list[str]:
     return lines
 
 
+def _resumed(resumed) -> str:
+    if not resumed:
+        return "."
+    cells_text = ", ".join(f"{cell['hosts']} hosts × forks {cell['forks']}" for cell in resumed)
+    minutes = sum(cell["duration_s"] for cell in resumed) / 60
+    started = sorted(cell["started"] for cell in resumed)[0]
+    return (f", plus {minutes:.1f} minutes in an earlier session (from {started}) for the cells {cells_text}, "
+            "reused with `BENCH_RESUME=1` after that session was stopped; a cell is reused only whole, with the "
+            "same settings and the same code under test.")
+
+
 def _subtraction(tasks) -> str:
     if not tasks or not tasks.get("by_subtraction"):
         return ""
@@ -255,7 +266,7 @@ def markdown(data: dict) -> str:
         "# Benchmarks",
         "",
         "Written by `make bench` (`tests/bench/bench_main.py`); do not edit by hand. "
-        f"Generated {data['generated']} in {data['duration_s'] / 60:.1f} minutes.",
+        f"Generated {data['generated']} in {data['duration_s'] / 60:.1f} minutes" + _resumed(data.get("resumed")),
         "",
         "The question: does delivering a token with the collection cost more than the hand-written plays it "
         "replaces? Four plays render the same small INI file (base URL + token) on every host of an inventory "
@@ -381,6 +392,8 @@ def markdown(data: dict) -> str:
         "| `BENCH_VARIANTS` | all four | a subset, space-separated |",
         "| `BENCH_MICRO` | `1` | `0` skips the micro-benchmarks |",
         "| `BENCH_PIPELINING` | `1` | `0` runs every variant with Ansible's default `pipelining = False` |",
+        "| `BENCH_RESUME` | unset | `1`: reuse the cells a stopped run finished (`.tmp/bench/cells/`), if "
+        "settings and code under test are unchanged |",
         "| `BENCH_QUICK` | unset | `1`: `BENCH_HOSTS=10 BENCH_FORKS=5 BENCH_RUNS=1`, smaller micro-benchmarks, "
         "output in `.tmp/bench/quick/` |",
         "| `BENCH_OUT` | `docs` (`.tmp/bench/quick` in quick mode) | where `benchmarks.md`, `.png` and `.json` go |",
