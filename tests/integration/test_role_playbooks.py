@@ -76,6 +76,9 @@ def test_refresh_tokens_changes_nothing_while_tokens_are_fresh(sim, play, out, c
     tokens = _tokens_in(out)
     assert len(set(tokens)) == 2 and all(len(t) >= 20 for t in tokens)
     assert_absent(tokens + _demo_secrets(sim), first)
+    # Diff mode: app_config lists the changed files of all hosts in one message, from one host.
+    summary = first.output.split("Show what changed, without content]", 1)[1].split("TASK [", 1)[0]
+    assert summary.count("ok: [") == 1 and all(f"/app{n}.ini" in summary for n in range(3)), summary
 
     sim.clear_audit()
     second = play("refresh_tokens.yml", inventory=_fleet(), extra_vars=_refresh_vars(out))
