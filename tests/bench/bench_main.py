@@ -2,6 +2,10 @@
 
     python tests/bench/bench_main.py      (make bench; settings from BENCH_* variables, see
                                            docs/benchmarks.md or the end of this file's output)
+    python tests/bench/bench_main.py --render [DIR]
+                                          (rewrite DIR's benchmarks.md and .png from its
+                                           benchmarks.json, without running anything; DIR
+                                           defaults to docs)
 
 Starts the bundled simulator (``tests/simulators``, through its ``Simulator`` fixture), runs the
 micro-benchmarks (bench_micro.py) and the grid of plays (bench_grid.py), and writes
@@ -213,10 +217,11 @@ def findings(rows: list[dict], micro: dict) -> list[str]:
             "- **The role runs more tasks per host.** `app_config` runs on every host Ansible's automatic "
             "argument validation (from `meta/argument_specs.yml`), which templates `app_config_credentials` "
             "and `app_config_files` and so calls the lookup in that host's worker (served from the cache); an "
-            "`assert` of the same variables; the template loop; and a `debug` task skipped outside diff mode; "
-            "on a cold run its handler adds two tasks, skipped without a service. Each is a worker per host. "
-            "The token itself is templated once (`set_fact` with `run_once`) and the files are rendered from "
-            "that fact." + extra)
+            "`assert` of the checks an argument spec cannot express (absolute paths, a template or data per "
+            "file); and the template loop. On a cold run its handler adds two tasks, skipped without a "
+            "service. Each is a worker per host. The token itself is templated once (`set_fact` with "
+            "`run_once`), the files are rendered from that fact, and the diff-mode summary is one `run_once` "
+            "task (it was a task skipped on every host until the bench showed its cost)." + extra)
     mains = [row for row in rows if row["cpu_s"]]
     if mains:
         share = statistics.median(row["main_cpu_s"] / row["cpu_s"] for row in mains)
@@ -236,7 +241,29 @@ def scan_for_secrets(texts: list[str], secrets_seen: set[str]) -> None:
                 raise SystemExit("a secret or token would be written to the results: refusing")
 
 
+def write_report(data: dict, out: Path) -> None:
+    """benchmarks.md and .png from the results; benchmarks.json is written by the run itself."""
+    data["targets"] = bench_report.targets(data["rows"], data["micro"])
+    data["findings"] = findings(data["rows"], data["micro"])
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "benchmarks.md").write_text(bench_report.markdown(data), encoding="utf-8")
+    bench_report.chart(data["rows"], tuple(data["config"]["variants"]), out / "benchmarks.png")
+
+
+def render(out: Path) -> int:
+    """Rewrite the report from a saved benchmarks.json (after a change to its text, not to its numbers)."""
+    source = out / "benchmarks.json"
+    if not source.is_file():
+        print(f"bench: no {source} to render; run `make bench` first", file=sys.stderr)
+        return 2
+    write_report(json.loads(source.read_text(encoding="utf-8")), out)
+    print(f"bench: rewrote {out / 'benchmarks.md'} and .png from {source}")
+    return 0
+
+
 def main() -> int:
+    if sys.argv[1:2] == ["--render"]:
+        return render(Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "docs")
     started = time.monotonic()
     # A SIGTERM ends the run through the finally clauses: the simulator and the play stop with it.
     signal.signal(signal.SIGTERM, _terminate)
@@ -289,14 +316,11 @@ def main() -> int:
     }
     data["targets"] = bench_report.targets(rows, micro)
     data["findings"] = findings(rows, micro)
-    text = bench_report.markdown(data)
     raw = json.dumps(data, indent=1, default=str)
-    scan_for_secrets([text, raw], {secret} | bench.tokens_seen)
+    scan_for_secrets([bench_report.markdown(data), raw], {secret} | bench.tokens_seen)
     out = config["out"]
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "benchmarks.md").write_text(text, encoding="utf-8")
+    write_report(data, out)
     (out / "benchmarks.json").write_text(raw + "\n", encoding="utf-8")
-    bench_report.chart(rows, config["variants"], out / "benchmarks.png")
     log(f"wrote {out / 'benchmarks.md'}, .png and .json in {(time.monotonic() - started) / 60:.1f} minutes")
     print("\n".join(bench_report.grid_table(rows)))
     for problem in problems:

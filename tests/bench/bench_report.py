@@ -381,6 +381,7 @@ def markdown(data: dict) -> str:
         "make bench                                   # the default grid; writes docs/benchmarks.{md,png,json}",
         "make bench BENCH_QUICK=1                     # quick check: 10 hosts, forks 5, 1 run; writes .tmp/bench/quick/",
         'make bench BENCH_HOSTS="50" BENCH_FORKS="10" BENCH_RUNS=5',
+        ".venv/bin/python tests/bench/bench_main.py --render   # rewrite this page and the chart from the .json",
         "```",
         "",
         "| variable | default | meaning |",
