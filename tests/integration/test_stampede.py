@@ -20,6 +20,36 @@ from conftest import ANSIBLE_BIN, COLLECTIONS, PLAYBOOKS, assert_no_traceback
 HOSTS = 50
 
 
+def _kill_run(marker: str) -> None:
+    """SIGKILL a whole ansible-playbook run, as a crash of the machine's user would.
+
+    Killing the process group is not enough: every Ansible worker calls setsid(), so it leads a
+    session of its own and would live on, holding its lock. The run's processes are found by the
+    marker in their command line, and everything in their sessions (module processes too) is killed.
+    """
+    for _attempt in range(20):
+        sessions = set()
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) == os.getpid():
+                continue
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                    if marker.encode() in handle.read():
+                        sessions.add(os.getsid(int(entry)))
+            except OSError:
+                continue  # the process has gone
+        if not sessions:
+            return
+        for entry in os.listdir("/proc"):
+            try:
+                if entry.isdigit() and os.getsid(int(entry)) in sessions:
+                    os.kill(int(entry), signal.SIGKILL)
+            except OSError:
+                continue
+        time.sleep(0.1)
+    raise AssertionError(f"processes of the killed run ({marker}) are still alive")
+
+
 def _inventory() -> str:
     lines = ["[fleet]"] + [f"host{n:02d}" for n in range(HOSTS)]
     lines += ["[fleet:vars]", "ansible_connection=local", f"ansible_python_interpreter={sys.executable}"]
@@ -78,7 +108,7 @@ def test_run_killed_mid_flight_leaves_a_usable_cache(sim, run_playbook, out, cac
         time.sleep(0.05)
     time.sleep(0.5)
     assert proc.poll() is None, "the run was still going when it was killed"
-    os.killpg(proc.pid, signal.SIGKILL)
+    _kill_run(str(vars_file))
     proc.wait(30)
 
     sim.clear_audit()
