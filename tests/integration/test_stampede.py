@@ -111,6 +111,11 @@ def test_run_killed_mid_flight_leaves_a_usable_cache(sim, run_playbook, out, cac
     _kill_run(str(vars_file))
     proc.wait(30)
 
+    # The simulator records the killed worker's request when its 3 s delay ends, after the kill:
+    # wait for that entry, so that the count below is the next run's alone.
+    deadline = time.monotonic() + 10
+    while sim.token_requests("throughline") < 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
     sim.clear_audit()
     run = run_playbook("stampede.yml", inventory=_inventory(), forks=HOSTS)
     assert run.rc == 0, run.output[-4000:]
