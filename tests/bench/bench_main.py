@@ -241,12 +241,17 @@ def scan_for_secrets(texts: list[str], secrets_seen: set[str]) -> None:
                 raise SystemExit("a secret or token would be written to the results: refusing")
 
 
-def write_report(data: dict, out: Path) -> None:
-    """benchmarks.md and .png from the results; benchmarks.json is written by the run itself."""
+def report_text(data: dict) -> str:
+    """benchmarks.md for the results; adds the targets and findings it shows to ``data``."""
     data["targets"] = bench_report.targets(data["rows"], data["micro"])
     data["findings"] = findings(data["rows"], data["micro"])
+    return bench_report.markdown(data)
+
+
+def write_report(data: dict, text: str, out: Path) -> None:
+    """benchmarks.md and .png; benchmarks.json is written by the run itself."""
     out.mkdir(parents=True, exist_ok=True)
-    (out / "benchmarks.md").write_text(bench_report.markdown(data), encoding="utf-8")
+    (out / "benchmarks.md").write_text(text, encoding="utf-8")
     bench_report.chart(data["rows"], tuple(data["config"]["variants"]), out / "benchmarks.png")
 
 
@@ -256,7 +261,8 @@ def render(out: Path) -> int:
     if not source.is_file():
         print(f"bench: no {source} to render; run `make bench` first", file=sys.stderr)
         return 2
-    write_report(json.loads(source.read_text(encoding="utf-8")), out)
+    data = json.loads(source.read_text(encoding="utf-8"))
+    write_report(data, report_text(data), out)
     print(f"bench: rewrote {out / 'benchmarks.md'} and .png from {source}")
     return 0
 
@@ -314,12 +320,11 @@ def main() -> int:
         "runs": runs,
         "problems": problems,
     }
-    data["targets"] = bench_report.targets(rows, micro)
-    data["findings"] = findings(rows, micro)
+    text = report_text(data)
     raw = json.dumps(data, indent=1, default=str)
-    scan_for_secrets([bench_report.markdown(data), raw], {secret} | bench.tokens_seen)
+    scan_for_secrets([text, raw], {secret} | bench.tokens_seen)
     out = config["out"]
-    write_report(data, out)
+    write_report(data, text, out)
     (out / "benchmarks.json").write_text(raw + "\n", encoding="utf-8")
     log(f"wrote {out / 'benchmarks.md'}, .png and .json in {(time.monotonic() - started) / 60:.1f} minutes")
     print("\n".join(bench_report.grid_table(rows)))
