@@ -14,7 +14,12 @@ vendor echoing a client id and secret in its error text, say) is masked anyway.
 
 from __future__ import annotations
 
+import base64
+import functools
 import hashlib
+import json
+import re
+import urllib.parse
 
 REDACTED = "********"
 
@@ -115,14 +120,34 @@ def fingerprint(value: str | bytes, length: int = 12) -> str:
 
 
 class Redactor:
-    """Masks known secret values in text.
+    """Masks known secret values in text, in every form a secret travels in.
 
     Collect every secret a call handles (client secret, passphrase, key content,
-    access token) and pass any text that leaves the engine through ``redact``.
+    access token, client assertion) and pass any text that leaves the engine
+    through ``redact``. A vendor that quotes the request in its error text quotes
+    it as it was sent, so a secret is found and masked:
+
+    * raw, and with any of its characters percent-encoded (``quote`` or
+      ``quote_plus``, ``+`` or ``%20`` for a space, upper or lower case hex,
+      even encoded twice), JSON-escaped (``\\uXXXX``, ``\\/``, ``\\"``) or
+      HTML-escaped (``&amp;``, ``&#43;``), in any mix;
+    * base64-encoded (standard and URL-safe alphabets, with or without
+      padding), alone or inside a longer base64 text such as an HTTP Basic
+      header ``client_id:secret``, also when the secret was form-encoded first
+      (RFC 6749 section 2.3.1).
+
+    Minimum lengths: a value shorter than ``_MIN_REDACT_LEN`` (6) characters is
+    not masked inside text (masking ``ab`` would shred every message while
+    protecting nothing), and its base64 forms are masked from
+    ``_MIN_BASE64_BYTES`` (8) bytes: a base64 fragment of fewer bytes is too
+    short to tell from unrelated text. Inside a longer base64 text the few
+    characters that mix a secret's first or last bytes with its neighbours'
+    stay visible; they give away at most two bytes at either end.
     """
 
     def __init__(self, secrets=()) -> None:
         self._secrets: set[str] = set()
+        self._pattern = None  # compiled on first use after a change
         for secret in secrets:
             self.add(secret)
 
@@ -135,7 +160,7 @@ class Redactor:
             except UnicodeDecodeError:
                 return
         secret = str(secret)
-        if len(secret) < _MIN_REDACT_LEN:
+        if len(secret) < _MIN_REDACT_LEN or secret in self._secrets:
             return
         self._secrets.add(secret)
         # A PEM key or multi-line value may be reflowed; mask its lines too.
@@ -143,15 +168,139 @@ class Redactor:
             line = line.strip()
             if len(line) >= 16 and not line.startswith("-----"):
                 self._secrets.add(line)
+        self._pattern = None
+
+    def _compiled(self) -> list:
+        """(literal that every match holds, regex) per encoded form, longest form first."""
+        if self._pattern is None:
+            forms: set[str] = set()
+            for secret in self._secrets:
+                forms.update(_encoded_forms(secret))
+            # Longest first: a whole Basic header or a padded tail is masked
+            # before a shorter form inside it.
+            self._pattern = [(_anchor(form), _flexible(form))
+                             for form in sorted(forms, key=lambda form: (-len(form), form))]
+        return self._pattern
 
     def redact(self, text: str) -> str:
-        if not text:
+        if not text or not self._secrets:
             return text
-        # Longest first, so a secret that contains another is masked whole.
+        text = str(text)
+        # Literal replacement first, longest first, so a secret that contains
+        # another is masked whole; then every encoded form.
         for secret in sorted(self._secrets, key=len, reverse=True):
             if secret in text:
                 text = text.replace(secret, REDACTED)
+        for anchor, pattern in self._compiled():
+            # Letters and digits are never escaped, so a form's longest run of
+            # them is in every quoting of it: a cheap test before the regex.
+            if anchor in text:
+                text = _regex(pattern).sub(REDACTED, text)
         return text
 
     def __contains__(self, text: str) -> bool:
-        return any(secret in text for secret in self._secrets)
+        return self.redact(text) != text
+
+
+# A secret longer than this (a PEM key) is masked raw and by its lines only:
+# nothing sends a whole key in base64 or a form field.
+_MAX_ENCODED_SECRET = 1024
+_MIN_BASE64_BYTES = 8
+
+
+def _encoded_forms(secret: str) -> set[str]:
+    """The texts, besides the raw secret, in which ``secret`` may be quoted.
+
+    Percent-, JSON- and HTML-escaping are per character and are matched by
+    ``_flexible``; base64 is not, so its forms are listed here.
+    """
+    forms = {secret}
+    if len(secret) > _MAX_ENCODED_SECRET:
+        return forms
+    raw = secret.encode("utf-8", "surrogatepass")
+    byte_forms = {raw}
+    # As a JSON encoder writes it (a JSON body, a JSON error quoting the request).
+    for ascii_only in (True, False):
+        escaped = json.dumps(secret, ensure_ascii=ascii_only)[1:-1]
+        byte_forms.update({escaped.encode("utf-8"), escaped.replace("/", "\\/").encode("utf-8")})
+    for quote in (urllib.parse.quote_plus, urllib.parse.quote):
+        encoded = quote(secret, safe="")
+        byte_forms.add(encoded.encode("ascii"))
+        byte_forms.add(re.sub(r"%[0-9A-F]{2}", lambda match: match.group(0).lower(), encoded).encode("ascii"))
+    if len(raw) >= _MIN_BASE64_BYTES:
+        for data in byte_forms:
+            forms.update(_base64_forms(data))
+    return forms
+
+
+def _base64_forms(data: bytes) -> set[str]:
+    """Every base64 text that ``data`` alone determines, at each of the three alignments.
+
+    Inside a longer text (``client_id:secret``) ``data`` starts at any offset
+    modulo 3: for each, the groups made only of ``data``'s bytes (the core),
+    and the core with the padded tail (for ``data`` at the end of the text).
+    """
+    found: set[str] = set()
+    for offset in range(3):
+        padded = b"\0" * offset + data
+        encoded = base64.b64encode(padded).decode("ascii")
+        start = 4 if offset else 0  # the first group mixes in the bytes before
+        whole = len(padded) // 3 * 4
+        for text in (encoded[start:whole], encoded[start:], encoded[start:].rstrip("=")):
+            if len(text) >= 8:
+                found.add(text)
+                found.add(text.translate(_URLSAFE))
+    return found
+
+
+_URLSAFE = str.maketrans("+/", "-_")
+
+
+def _hex_class(value: int, width: int) -> str:
+    """A regex for ``value`` in hex of ``width`` digits, either case."""
+    digits = f"{value:0{width}x}"
+    return "".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in digits)
+
+
+_JSON_CONTROL = {"\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t"}
+_HTML_NAMED = {"&": "amp", "<": "lt", ">": "gt", '"': "quot", "'": "apos"}
+
+
+def _char_alternatives(char: str) -> str:
+    """A regex matching ``char`` as itself or in any escaped form a quoting vendor may use.
+
+    Escapes nest (a JSON body quoted in an HTML page, a form encoded twice), so
+    the JSON backslash may be doubled and the percent sign encoded again.
+    """
+    code = ord(char)
+    # As itself or HTML-escaped, after any number of JSON backslashes (\" \/ \\ and their doubles).
+    literal = [re.escape(char), f"&#0*{code};", f"&#[xX]0*{_hex_class(code, len(f'{code:x}'))};"]
+    if char in _HTML_NAMED:
+        literal.append(f"&{_HTML_NAMED[char]};")
+    options = [r"\\*(?:" + "|".join(literal) + ")"]
+    # Percent-encoded UTF-8, either case, encoded any number of times (%25XX).
+    options.append("".join("%(?:25)*" + _hex_class(byte, 2) for byte in char.encode("utf-8", "surrogatepass")))
+    if char == " ":
+        options.append(r"\+")
+    if code > 0xFFFF:
+        high, low = 0xD800 + ((code - 0x10000) >> 10), 0xDC00 + ((code - 0x10000) & 0x3FF)
+        options.append(rf"\\+u{_hex_class(high, 4)}\\+u{_hex_class(low, 4)}")
+    else:
+        options.append(rf"\\+u{_hex_class(code, 4)}")
+    if char in _JSON_CONTROL:
+        options.append(rf"\\+{_JSON_CONTROL[char]}")
+    return "(?:" + "|".join(options) + ")"
+
+
+def _flexible(form: str) -> str:
+    return "".join(char if char.isascii() and char.isalnum() else _char_alternatives(char) for char in form)
+
+
+def _anchor(form: str) -> str:
+    """The longest run of ASCII letters and digits in ``form`` ("" when it has none)."""
+    return max(re.findall(r"[A-Za-z0-9]+", form) or [""], key=len)
+
+
+@functools.lru_cache(maxsize=512)
+def _regex(pattern: str):
+    return re.compile(pattern)

@@ -28,6 +28,7 @@ What this module promises its callers:
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import importlib.util
 import json as _json
@@ -671,26 +672,45 @@ class HttpClient:
         except ValueError:
             pass
 
-    def _learn_secrets(self, url, headers, auth, data) -> None:
-        """Teach the redactor the secrets this call carries, in case one is echoed."""
+    def _learn_secrets(self, url, headers, auth, data, json=None) -> None:
+        """Teach the redactor the secrets this call carries, in case one is echoed.
+
+        The redactor masks each in every encoding; a Basic header that requests
+        builds from ``auth`` is learned whole, as is the signature of a JWT
+        (a client assertion), which alone would let a replay be forged.
+        """
         self._add_url_password(url)
         try:
             for pair in urlsplit(url).query.split("&"):
                 name, _sep, value = pair.partition("=")
                 if _SECRET_NAME.search(name):
-                    self.redactor.add(value)
+                    self._learn(value)
         except ValueError:
             pass
         if auth and len(auth) > 1:
-            self.redactor.add(auth[1])
+            self._learn(auth[1])
+            try:
+                pair = f"{auth[0]}:{auth[1]}".encode("latin-1")
+            except (UnicodeEncodeError, TypeError):
+                pair = None
+            if pair is not None:
+                self.redactor.add("Basic " + base64.b64encode(pair).decode("ascii"))
         for name, value in (headers or {}).items():
             if value is not None and _SECRET_NAME.search(str(name)):
-                self.redactor.add(value)
-                self.redactor.add(str(value).rpartition(" ")[2])
-        if isinstance(data, dict):
-            for name, value in data.items():
-                if isinstance(value, (str, bytes)) and _SECRET_NAME.search(str(name)):
-                    self.redactor.add(value)
+                self._learn(value)
+                self._learn(str(value).rpartition(" ")[2])
+        for fields in (data, json):
+            if isinstance(fields, dict):
+                for name, value in fields.items():
+                    if isinstance(value, (str, bytes)) and _SECRET_NAME.search(str(name)):
+                        self._learn(value)
+
+    def _learn(self, value) -> None:
+        self.redactor.add(value)
+        if isinstance(value, str) and value.count(".") == 2:
+            signature = value.rpartition(".")[2]
+            if len(signature) >= 16:
+                self.redactor.add(signature)
 
     def _raise(self, error):
         raise error.redacted(self.redactor)
@@ -892,7 +912,7 @@ class HttpClient:
         if data is not None and json is not None:
             raise ValueError("pass data or json, not both")
         method = str(method).upper()
-        self._learn_secrets(url, headers, auth, data)
+        self._learn_secrets(url, headers, auth, data, json)
         shown = self._validate_url(url)
         cert = self._request_cert(client_cert)
         parser = error_parser or default_error_parser

@@ -44,7 +44,7 @@ def check_arguments(module) -> None:
 
 def run_token_module(module, profile) -> None:
     """Fetch a token for ``module.params`` and exit the module with the record."""
-    from ansible_collections.apiauth.saas.plugins.module_utils._token_service import get_token
+    from ansible_collections.apiauth.saas.plugins.module_utils._token_service import get_token, redactor_for
 
     check_arguments(module)
     params = dict(module.params)
@@ -53,8 +53,9 @@ def run_token_module(module, profile) -> None:
         outcome = get_token(params, profile)
     except ApiAuthError as exc:
         module.fail_json(msg=str(exc))
+    redactor = redactor_for(params)
     for warning in outcome.warnings:
-        module.warn(warning)
+        module.warn(redactor.redact(str(warning)))
     result = dict(outcome.record, source=outcome.source, changed=outcome.source == "network")
     if censor:
         module.no_log_values.add(outcome.record["access_token"])
@@ -89,8 +90,9 @@ def run_task_module(task, *, argument_spec: dict, mutually_exclusive=None, requi
         result, holds_secret, warnings = task(params, **kwargs)
     except ApiAuthError as exc:
         module.fail_json(msg=str(exc.redacted(redactor_for(params, secret_options))))
+    redactor = redactor_for(params, secret_options)
     for warning in warnings:
-        module.warn(warning)
+        module.warn(redactor.redact(str(warning)))
     if censor and holds_secret:
         for key in ("access_token", "secret_key", "authorization"):
             if result.get(key):

@@ -259,7 +259,8 @@ def get_token(params: dict, profile: VendorProfile = GENERIC) -> TokenOutcome:
                                                vendor=profile.display_name, redactor=redactor)
         warnings.extend(served_warnings)
         shown = present_record(result.record, scheme=profile.authorization_scheme)
-        return TokenOutcome(record=profile.decorate(shown, params), source=result.source, warnings=warnings)
+        return TokenOutcome(record=profile.decorate(shown, params), source=result.source,
+                            warnings=[redactor.redact(str(warning)) for warning in warnings])
     except ApiAuthError as exc:
         raise exc.redacted(redactor) from None
     finally:

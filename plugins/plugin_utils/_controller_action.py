@@ -82,7 +82,8 @@ class ControllerAction(ActionBase):
             return result
         result.update(outcome.result)
         if outcome.warnings:
-            result["warnings"] = list(outcome.warnings)
+            # A warning may quote a vendor or a path: masked like an error.
+            result["warnings"] = [redactor.redact(str(warning)) for warning in outcome.warnings]
         if censor and outcome.holds_secret:
             result["_ansible_no_log"] = True
         return result

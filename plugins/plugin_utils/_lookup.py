@@ -67,8 +67,11 @@ class TokenLookup(LookupBase):
             raise AnsibleLookupError(str(exc)) from None
         except Exception as exc:  # pylint: disable=broad-except
             raise AnsibleLookupError(unexpected_error_message(exc, self.redactor(params))) from None
-        for warning in outcome.warnings:
-            display.warning(warning)
+        if outcome.warnings:
+            # A warning may quote a vendor or a path: masked like an error.
+            redactor = self.redactor(params)
+            for warning in outcome.warnings:
+                display.warning(redactor.redact(str(warning)))
         record = outcome.record
         if output == "authorization":
             return [record["authorization"]]

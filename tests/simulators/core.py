@@ -18,9 +18,11 @@ written to disk by this module; only :func:`fingerprint` values are.
 
 from __future__ import annotations
 
+import base64
 import collections
 import datetime
 import hashlib
+import html
 import importlib
 import json
 import os
@@ -66,10 +68,15 @@ AUTH_METHODS: tuple[str, ...] = (
 #  - reset_after_processing runs the handler (its side effects happen) and then
 #    closes the connection without answering;
 #  - graphql_error (GraphQL routes only) answers 200 {"data": null, "errors": [...]}.
+#  - echo answers an error whose error_description quotes the request (body,
+#    headers, query) in one rendering, as careless vendors' error pages do; the
+#    answer is also kept in <state_dir>/echo/<n>.txt (0600) for the test to check.
 PRE_FAULTS = frozenset({"status", "html", "not_json", "graphql_error"})
 POST_FAULTS = frozenset({"truncated_json", "missing_field", "field_value"})
 FAULT_KINDS = PRE_FAULTS | POST_FAULTS | frozenset(
-    {"delay", "reset_before", "reset_after", "reset_after_processing", "clock_skew"})
+    {"delay", "reset_before", "reset_after", "reset_after_processing", "clock_skew", "echo"})
+# How an echo fault quotes the request (see _echo_text).
+ECHO_RENDERS = ("body", "headers", "json", "base64", "query", "html", "location")
 
 MAX_BODY = 1 << 20
 # Idle keep-alive timeout of a connection. Long on purpose: an admin client with
@@ -377,6 +384,7 @@ class SimApp:  # pylint: disable=too-many-public-methods
         self._staged: dict[str, collections.deque[list[Fault]]] = {}
         self._audit: list[dict[str, Any]] = []
         self._seq = 0
+        self._echoes = 0
         # Bumped by clear_audit: vendor counters (e.g. THRIVE keys generated) may reset with the audit.
         self.audit_epoch = 0
         os.makedirs(self.state_dir, mode=0o700, exist_ok=True)
@@ -611,6 +619,12 @@ class SimApp:  # pylint: disable=too-many-public-methods
                 raise AdminError(f"fault graphql_error only applies to GraphQL queues: {sorted(self._graphql_queues)}")
             if not isinstance(spec.get("message", ""), str):
                 raise AdminError("fault graphql_error: message must be a string")
+        elif kind == "echo":
+            if spec.get("render", "body") not in ECHO_RENDERS:
+                raise AdminError(f"fault echo: render must be one of {list(ECHO_RENDERS)}")
+            status = spec.get("status", 400)
+            if not isinstance(status, int) or not 300 <= status <= 599:
+                raise AdminError("fault echo: status must be an HTTP status from 300 to 599")
         elif kind in ("missing_field", "field_value"):
             if not isinstance(spec.get("field"), str):
                 raise AdminError(f"fault {kind}: field (string) is required")
@@ -651,6 +665,16 @@ class SimApp:  # pylint: disable=too-many-public-methods
                 if queue and queue[0].kind == "reset_before":
                     return self._consume(queue)
         return None
+
+    def keep_echo(self, body: bytes) -> str:
+        """Store an echo fault's answer (it quotes secrets: 0600) and return its path."""
+        directory = os.path.join(self.state_dir, "echo")
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        with self.lock:
+            self._echoes += 1
+            path = os.path.join(directory, f"{self._echoes}.txt")
+        write_file_atomic(path, body)
+        return path
 
     def clear_faults(self) -> None:
         with self.lock:
@@ -814,6 +838,48 @@ def _apply_post_fault(fault: Fault, response: Response) -> Response:
     else:
         payload[name] = fault.spec["value"]
     response.body = json.dumps(payload).encode("utf-8")
+    return response
+
+
+def _echo_text(render: str, request: Request) -> str:
+    """The request as a careless vendor quotes it back, in one rendering."""
+    body = request.body.decode("utf-8", "replace")
+    secret_headers = [(name, value) for name, value in request.headers.items()
+                      if name.lower() in ("authorization", "cookie", "x-api-key")]
+    target = request.path + (f"?{request.query}" if request.query else "")
+    if render == "body":
+        return f"cannot process request body: {body}"
+    if render == "headers":
+        return "rejected headers: " + "; ".join(f"{name}: {value}" for name, value in secret_headers)
+    if render == "query":
+        return f"no such resource: {request.method} {target}"
+    if render == "location":
+        # A login redirect that carries the form it was sent on in its query.
+        return f"moved to https://{request.host}{request.path}?{body}"
+    if render == "base64":
+        encoded = base64.b64encode(request.body).decode("ascii")
+        return f"request (base64): {encoded} / {base64.urlsafe_b64encode(request.body).decode('ascii').rstrip('=')}"
+    if render == "html":
+        return f"<pre>{html.escape(body)}</pre>"
+    # json: the decoded fields, escaped as a JSON encoder with ensure_ascii and "\/" does.
+    fields: Any
+    if "json" in (request.header("Content-Type") or ""):
+        try:
+            fields = json.loads(body)
+        except ValueError:
+            fields = body
+    else:
+        fields = dict(urllib.parse.parse_qsl(body, keep_blank_values=True))
+    quoted = {"request": fields, "headers": dict(secret_headers)}
+    return "bad request " + json.dumps(quoted, ensure_ascii=True).replace("/", "\\/")
+
+
+def _echo_response(fault: Fault, request: Request) -> Response:
+    status = int(fault.spec.get("status", 400))
+    render = fault.spec.get("render", "body")
+    response = oauth_error(status, "invalid_request", _echo_text(render, request))
+    if render == "location":
+        response.headers.append(("Location", _echo_text(render, request).removeprefix("moved to ")))
     return response
 
 
@@ -1004,6 +1070,9 @@ class SimRequestHandler(BaseHTTPRequestHandler):
                 response = json_response(404, {"error": "not_found", "error_description": f"no route for {path}"})
         elif fault is not None and fault.kind in PRE_FAULTS:
             response = _fault_response(fault)
+        elif fault is not None and fault.kind == "echo":
+            response = _echo_response(fault, request)
+            audit["echo_file"] = app.keep_echo(response.body)
         else:
             try:
                 response = route.handler(request)
