@@ -44,7 +44,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.client import HTTPException, IncompleteRead, RemoteDisconnected
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 # requests (with urllib3) is imported by the first HttpClient, not with this module: a token served
 # from the cache makes no request, and importing requests costs each Ansible worker process that
@@ -235,6 +235,26 @@ def url_for_messages(url: str) -> str:
         return text
     scheme, sep, rest = text.partition("://")
     return f"{scheme}{sep}{rest.rpartition('@')[2]}" if sep else text.rpartition("@")[2]
+
+
+# A value of one of these forms may be a URL path segment: it starts with a
+# letter or digit, so it is never "." or "..", and holds no "/", "?", "#" or "%".
+IDENTIFIER_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,127}")
+
+
+def path_segment(value, *, what: str, pattern: re.Pattern = IDENTIFIER_SEGMENT, form: str,
+                 error_class=OptionError) -> str:
+    """``value`` checked against its documented ``form`` and percent-encoded, for one URL path segment.
+
+    Every value that becomes part of a URL path goes through here, so none can
+    climb out of its place (``..``), add a segment (``/``), start a query or
+    fragment, or smuggle an encoding (``%2F``). ``what`` names the option (or
+    the vendor field) in the message; the value is shown cut and cleaned.
+    """
+    if not isinstance(value, str) or not pattern.fullmatch(value) or value in (".", ".."):
+        shown = "nothing" if value in (None, "") else repr(_clean_text(value, 80))
+        raise error_class(f"{what} must be {form}; got {shown}.")
+    return quote(value, safe="")
 
 
 def url_problem(url, *, allow_http: bool, allow_userinfo: bool = False) -> str | None:

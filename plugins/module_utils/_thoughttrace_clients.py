@@ -23,7 +23,6 @@ set, before anything else can fail.
 from __future__ import annotations
 
 import datetime
-from urllib.parse import quote
 
 from ansible_collections.apiauth.saas.plugins.module_utils._argspec import CACHE, HTTP, _env, connection_options, merge
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
@@ -35,7 +34,7 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     TransportError,
     fingerprint,
 )
-from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient
+from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient, path_segment
 from ansible_collections.apiauth.saas.plugins.module_utils._recovery import write_recovery_file
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import (
     CACHE_SECRET_OPTIONS,
@@ -130,7 +129,11 @@ def endpoint(identity_url: str, paths: dict, key: str, client_id=None) -> str:
     """The URL of one operation; an id is percent-encoded into its path."""
     path = paths[key]
     if client_id is not None:
-        path = path.replace("{id}", quote(str(client_id), safe=""))
+        # The id comes from ThoughtTrace's own list: checked all the same, so an
+        # id such as ".." or "a/b" cannot send a write to another path.
+        path = path.replace("{id}", path_segment(str(client_id), what=f"{VENDOR}: the id of a client in its list",
+                                                 form="an identifier (letters, digits, '.', '_', '~' and '-')",
+                                                 error_class=ResponseFormatError))
     return identity_url.rstrip("/") + path
 
 

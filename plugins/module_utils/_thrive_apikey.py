@@ -37,6 +37,7 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
 )
 from ansible_collections.apiauth.saas.plugins.module_utils._recovery import RecoveryFileError, write_recovery_file
 from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import default_cache_dir
+from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thrive import check_tenant_id
 
 TENANTS_URLS = {
     "staging": "https://tenant.api.learnstaging.link/tenants",
@@ -90,6 +91,37 @@ def check_admin_token(token: str, now: float | None = None) -> None:
     if exp - now < ADMIN_TOKEN_MARGIN:
         when = datetime.datetime.fromtimestamp(int(exp), tz=datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
         raise OptionError(f"admin_token expired at {when}; nothing was sent to THRIVE. {ADMIN_TOKEN_HELP}")
+
+
+# Where the admin console JWT names its tenant: Cognito's custom attribute, or a plain claim.
+TENANT_CLAIMS = ("custom:tenant_id", "tenant_id")
+
+
+def admin_token_tenant(token: str) -> str | None:
+    """The tenant the admin JWT was issued for, read without verifying it; None when it names none."""
+    raw = token.strip()
+    if raw.lower().startswith("bearer "):
+        raw = raw[7:].strip()
+    try:
+        claims = _b64url_json(raw.split(".")[1])
+    except (ValueError, IndexError, TypeError, UnicodeError):
+        return None
+    if not isinstance(claims, dict):
+        return None
+    for name in TENANT_CLAIMS:
+        if isinstance(claims.get(name), str) and claims[name]:
+            return claims[name]
+    return None
+
+
+def check_token_tenant(token: str, tenant_id: str) -> None:
+    """Refuse an admin token of another tenant: THRIVE would make the key for the token's tenant."""
+    token_tenant = admin_token_tenant(token)
+    if token_tenant is not None and token_tenant != tenant_id:
+        raise OptionError(
+            f"tenant_id {tenant_id} is not the tenant of admin_token, which was issued for {token_tenant!r}; "
+            "nothing was sent to THRIVE. Use an admin token of this tenant, or fix tenant_id."
+        )
 
 
 def parse_valid_until(value) -> float | None:
@@ -215,7 +247,7 @@ def _key_maybe_lost(exc: ApiAuthError) -> ApiAuthError:
 
 def generate_or_keep(params: dict, *, client_factory, check_mode: bool, now: float | None = None) -> dict:
     """The module's work. Returns the result (the key in it when generated or kept)."""
-    tenant_id = params["tenant_id"]
+    tenant_id = check_tenant_id(params["tenant_id"])
     correlation_id = params.get("correlation_id") or str(uuid.uuid4())
     decision = plan(current_api_key=params.get("current_api_key"),
                     current_valid_until=params.get("current_valid_until"),
@@ -234,6 +266,7 @@ def generate_or_keep(params: dict, *, client_factory, check_mode: bool, now: flo
     # The admin token is checked before anything, in check mode too: its
     # expiry is what most often stops a rotation.
     check_admin_token(params["admin_token"], now)
+    check_token_tenant(params["admin_token"], tenant_id)
     if check_mode:
         result["diff"] = {"before": before, "after": {"api_key_fingerprint": "(new key)", "valid_until": "(new)"}}
         return result

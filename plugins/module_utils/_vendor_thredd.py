@@ -21,6 +21,7 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     OptionError,
     ResponseFormatError,
 )
+from ansible_collections.apiauth.saas.plugins.module_utils._http import path_segment
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import VendorProfile, url_for_messages
 
 ENVIRONMENTS = ("uat", "production")
@@ -70,6 +71,13 @@ def _choice(params: dict, name: str, choices: tuple, default: str) -> str:
     if value not in choices:
         raise OptionError(f"{name} must be one of {', '.join(choices)}; got {value!r}.")
     return value
+
+
+def organisation_segment(value) -> str:
+    """The organisation id as a segment of the JWKS URL path; Thredd documents no form beyond an identifier."""
+    return path_segment(value, what="organisation_id",
+                        form="your Thredd organisation identifier: letters, digits, '.', '_', '~' and '-', "
+                             "starting with a letter or digit")
 
 
 def select_urls(environment: str, connectivity: str, *, base_url: str | None = None,
@@ -173,6 +181,8 @@ class ThreddVendor(VendorProfile):
                 raise OptionError("jwks_preflight needs key_id, the KID of the signing certificate.")
             if not params.get("jwks_url") and not params.get("organisation_id"):
                 raise OptionError("jwks_preflight needs organisation_id (or jwks_url) to find the JWKS.")
+            if not params.get("jwks_url"):
+                organisation_segment(params["organisation_id"])
 
     @staticmethod
     def _signing_key(params: dict):
@@ -185,7 +195,8 @@ class ThreddVendor(VendorProfile):
         """Before a token request: is the signing key published where Thredd will look for it?"""
         if not params.get("jwks_preflight"):
             return
-        url = params.get("jwks_url") or JWKS_URL_TEMPLATE.format(organisation_id=params["organisation_id"])
+        url = params.get("jwks_url") or JWKS_URL_TEMPLATE.format(
+            organisation_id=organisation_segment(params["organisation_id"]))
         shown = url_for_messages(url)
         response = client.request("GET", url, expected=(200,))
         published = _published_key(response.json(), params["key_id"], shown)

@@ -14,9 +14,9 @@ hour; scopes api/all, api/read, api/write, api/webhooks. A tenant id looks like
 from __future__ import annotations
 
 import re
-from urllib.parse import quote
 
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import OptionError
+from ansible_collections.apiauth.saas.plugins.module_utils._http import path_segment
 from ansible_collections.apiauth.saas.plugins.module_utils._oauth2 import normalize_scope
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import VendorProfile
 
@@ -26,7 +26,21 @@ BASE_URLS = {
     "production": "https://public.api.learn.link",
 }
 SCOPES = ("api/all", "api/read", "api/write", "api/webhooks")
-_TENANT = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+# A THRIVE tenant id is the id of its AWS Cognito user pool: the AWS region, "_", then
+# letters and digits (eu-west-2_AbCdEf123), at most 55 characters.
+TENANT_ID = re.compile(r"(?=.{1,55}$)[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}_[A-Za-z0-9]+")
+TENANT_ID_FORM = "a THRIVE tenant id such as eu-west-2_AbCdEf123 (the AWS region, '_', then letters and digits)"
+
+
+def tenant_segment(value, option: str = "tenant_id") -> str:
+    """The tenant id checked against THRIVE's form, percent-encoded for a URL path."""
+    return path_segment(value, what=option, pattern=TENANT_ID, form=TENANT_ID_FORM)
+
+
+def check_tenant_id(value, option: str = "tenant_id") -> str:
+    """The tenant id, checked before it reaches a URL, a header or a file name."""
+    tenant_segment(value, option)
+    return value
 
 
 class ThriveVendor(VendorProfile):
@@ -51,19 +65,13 @@ class ThriveVendor(VendorProfile):
 
     @staticmethod
     def tenant_id(params: dict) -> str:
-        tenant = params.get("tenant_id") or ""
-        if not _TENANT.match(tenant):
-            raise OptionError(
-                "tenant_id must be the THRIVE tenant id, for example eu-west-2_AbCdEf123 "
-                "(letters, digits, '_', '-' and '.')."
-            )
-        return tenant
+        return check_tenant_id(params.get("tenant_id"))
 
     def token_url(self, params: dict) -> str:
         if params.get("token_url"):
             return params["token_url"]
         base = (params.get("base_url") or BASE_URLS[self.environment(params)]).rstrip("/")
-        return f"{base}/oauth2/token/{quote(self.tenant_id(params), safe='')}"
+        return f"{base}/oauth2/token/{tenant_segment(params.get('tenant_id'))}"
 
     def client_auth_method(self, params: dict) -> str:
         return params.get("auth_method") or "client_secret_basic"

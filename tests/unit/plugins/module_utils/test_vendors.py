@@ -230,8 +230,8 @@ class TestThoughtTraceAndThrive:
         assert THRIVE.token_url({"environment": environment, "tenant_id": "eu-west-2_Ab1"}) == url
 
     def test_thrive_base_url_override(self):
-        assert THRIVE.token_url({"environment": "staging", "tenant_id": "t1", "base_url": "https://sim/thrive/"}) \
-            == "https://sim/thrive/oauth2/token/t1"
+        assert THRIVE.token_url({"environment": "staging", "tenant_id": "eu-west-2_T1", "base_url": "https://sim/thrive/"}) \
+            == "https://sim/thrive/oauth2/token/eu-west-2_T1"
 
     @pytest.mark.parametrize("tenant", ["", "a/b", "x?y=1", "a b"])
     def test_thrive_bad_tenant(self, tenant):
