@@ -23,6 +23,7 @@ set, before anything else can fail.
 from __future__ import annotations
 
 import datetime
+import re
 
 from ansible_collections.apiauth.saas.plugins.module_utils._argspec import CACHE, HTTP, _env, connection_options, merge
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
@@ -125,14 +126,18 @@ def resolve_paths(overrides: dict | None) -> dict:
     return paths
 
 
+_ANY_ID = re.compile(r"[^\x00-\x1f\x7f]{1,256}")
+
+
 def endpoint(identity_url: str, paths: dict, key: str, client_id=None) -> str:
     """The URL of one operation; an id is percent-encoded into its path."""
     path = paths[key]
     if client_id is not None:
         # The id comes from ThoughtTrace's own list: checked all the same, so an
         # id such as ".." or "a/b" cannot send a write to another path.
+        # ThoughtTrace documents no form for it: any text, encoded whole, but never a dot segment.
         path = path.replace("{id}", path_segment(str(client_id), what=f"{VENDOR}: the id of a client in its list",
-                                                 form="an identifier (letters, digits, '.', '_', '~' and '-')",
+                                                 pattern=_ANY_ID, form="an identifier other than '.' and '..'",
                                                  error_class=ResponseFormatError))
     return identity_url.rstrip("/") + path
 
