@@ -14,7 +14,9 @@ reported while there is still time to renew it.
 from __future__ import annotations
 
 import datetime
+import os
 import re
+import stat
 
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import KeyMaterialError, MissingLibraryError
 
@@ -98,3 +100,50 @@ def certificate_matches_key(path: str, signing_key, *, what: str) -> bool:
     ours = signing_key.public_key().public_bytes(serialization.Encoding.DER, fmt)
     theirs = cert.public_key().public_bytes(serialization.Encoding.DER, fmt)
     return ours == theirs
+
+
+# Options whose value is a file that holds (or, for client_cert without
+# client_key, also holds) a private key.
+KEY_FILE_OPTIONS = ("private_key_path", "client_key")
+
+
+def key_file_warning(path, option: str) -> str | None:
+    """A warning when the private key file ``path`` is open to other users, as ssh gives one; else None.
+
+    Not a refusal: Kubernetes mounts secrets 0644 by default, and the file may
+    be meant to be shared. Only the option, the path, the mode and the owner
+    are named, never the content. Files that cannot be examined are left to
+    the code that reads them, which says why.
+    """
+    if not isinstance(path, str) or not path:
+        return None
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    problems = []
+    if info.st_mode & 0o077:
+        others = [who for who, bits in (("its group", 0o070), ("every user", 0o007)) if info.st_mode & bits]
+        problems.append(f"has mode {stat.S_IMODE(info.st_mode):04o}, open to {' and '.join(others)}")
+    if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+        problems.append(f"is owned by another user (uid {info.st_uid})")
+    if not problems:
+        return None
+    return (f"{option} {path} {' and '.join(problems)}: a private key should be readable only by the user "
+            f"running Ansible (chmod 600, owned by that user), as ssh requires of its keys.")
+
+
+def key_file_warnings(params: dict) -> list:
+    """Warnings for every private key file the options name (see key_file_warning)."""
+    wanted = [(name, params.get(name)) for name in KEY_FILE_OPTIONS]
+    if params.get("client_cert") and not params.get("client_key"):
+        # Without client_key the certificate file holds the key as well.
+        wanted.append(("client_cert", params.get("client_cert")))
+    warnings = []
+    for option, path in wanted:
+        warning = key_file_warning(path, option)
+        if warning:
+            warnings.append(warning)
+    return warnings

@@ -44,11 +44,14 @@ def check_arguments(module) -> None:
 
 def run_token_module(module, profile) -> None:
     """Fetch a token for ``module.params`` and exit the module with the record."""
+    from ansible_collections.apiauth.saas.plugins.module_utils._certs import key_file_warnings
     from ansible_collections.apiauth.saas.plugins.module_utils._token_service import get_token, redactor_for
 
     check_arguments(module)
     params = dict(module.params)
     censor = params.pop("censor_result", True)
+    for warning in key_file_warnings(params):
+        module.warn(warning)
     try:
         outcome = get_token(params, profile)
     except ApiAuthError as exc:
@@ -69,6 +72,7 @@ def run_task_module(task, *, argument_spec: dict, mutually_exclusive=None, requi
     ``task_kwargs`` names the flags the task takes: ``check_mode`` and
     ``diff_mode`` are filled in from the module.
     """
+    from ansible_collections.apiauth.saas.plugins.module_utils._certs import key_file_warnings
     from ansible_collections.apiauth.saas.plugins.module_utils._token_service import redactor_for
 
     module = AnsibleModule(
@@ -86,6 +90,8 @@ def run_task_module(task, *, argument_spec: dict, mutually_exclusive=None, requi
         kwargs["check_mode"] = module.check_mode
     if "diff_mode" in kwargs:
         kwargs["diff_mode"] = module._diff  # pylint: disable=protected-access
+    for warning in key_file_warnings(params):
+        module.warn(warning)
     try:
         result, holds_secret, warnings = task(params, **kwargs)
     except ApiAuthError as exc:

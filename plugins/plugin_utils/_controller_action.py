@@ -20,6 +20,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.apiauth.saas.plugins.module_utils._argspec import check_raw, check_urls
+from ansible_collections.apiauth.saas.plugins.module_utils._certs import key_file_warnings
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError, OptionError, Redactor
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import redactor_for
 
@@ -72,6 +73,10 @@ class ControllerAction(ActionBase):
             return result
         censor = params.pop("censor_result", True)
         redactor = redactor_for(params, self.SECRET_OPTIONS)
+        # Said whether the task then succeeds or not; Ansible shows one warning text once per run.
+        key_warnings = key_file_warnings(params)
+        if key_warnings:
+            result["warnings"] = list(key_warnings)
         try:
             outcome = self.execute(params, check_mode=bool(self._task.check_mode), diff_mode=bool(self._task.diff))
         except ApiAuthError as exc:
@@ -81,9 +86,9 @@ class ControllerAction(ActionBase):
             result.update(failed=True, msg=unexpected_error_message(exc, redactor))
             return result
         result.update(outcome.result)
-        if outcome.warnings:
+        if outcome.warnings or key_warnings:
             # A warning may quote a vendor or a path: masked like an error.
-            result["warnings"] = [redactor.redact(str(warning)) for warning in outcome.warnings]
+            result["warnings"] = key_warnings + [redactor.redact(str(warning)) for warning in outcome.warnings]
         if censor and outcome.holds_secret:
             result["_ansible_no_log"] = True
         return result

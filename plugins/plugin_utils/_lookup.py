@@ -21,6 +21,7 @@ from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
 from ansible_collections.apiauth.saas.plugins.module_utils._argspec import check_raw, check_urls
+from ansible_collections.apiauth.saas.plugins.module_utils._certs import key_file_warnings
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError, OptionError
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import GENERIC, get_token, redactor_for
 from ansible_collections.apiauth.saas.plugins.plugin_utils._controller_action import unexpected_error_message
@@ -60,6 +61,8 @@ class TokenLookup(LookupBase):
         self.set_options(var_options=var_options, direct=kwargs)
         params = {name: self.get_option(name) for name in self.OPTION_NAMES}
         output = self.get_option("output")
+        for warning in key_file_warnings(params):
+            display.warning(warning)
         try:
             check_urls(params)
             outcome = self.fetch(params)
