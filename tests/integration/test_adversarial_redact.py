@@ -120,3 +120,93 @@ def test_a_secret_in_a_redirect_location_is_masked(sim, run_playbook):
     assert "HTTP 302 invalid_request: moved to https://" in run.output
     assert "HTTP 404 invalid_request: rejected headers: Authorization: " in run.output
     assert_no_secret_form([secret], run.stdout + run.stderr + run.log)
+
+
+# --- values that become URL path segments -------------------------------------------------------
+
+@pytest.mark.parametrize("tenant", [".", "..", "eu-west-2_A/../B", "eu-west-2_A%2FB", "eu-west-2_Ténant", "a b"])
+def test_thrive_token_refuses_a_tenant_id_that_is_not_one_path_segment(sim, run_playbook, out, tenant):
+    run = run_playbook("adversarial_paths.yml", verbosity=4, extra_vars={"path_tenant": tenant})
+    assert run.rc == 0, run.output[-3000:]
+    assert_no_traceback(run)
+    result = json.loads((out / "result.json").read_text())
+    assert result["failed"] and result["msg"].startswith("tenant_id must be a THRIVE tenant id"), result
+    # Nothing was sent: not to the tenant's path, not to any other.
+    assert sim.audit() == []
+
+
+def test_thrive_token_with_a_valid_tenant_makes_the_request(sim, run_playbook, out):
+    """Positive control of the test above: the same task with the seeded tenant reaches its per-tenant path."""
+    tenant = sim.demo_vars()["thrive_tenant_id"]
+    run = run_playbook("adversarial_paths.yml", extra_vars={"path_tenant": tenant})
+    assert run.rc == 0
+    assert json.loads((out / "result.json").read_text())["failed"] is False
+    assert [entry["path"] for entry in sim.audit("thrive")] == [f"/thrive/staging/oauth2/token/{tenant}"]
+
+
+def _apikey(sim, run_playbook, out, *, tenant: str, token_tenant: str) -> dict:
+    run = run_playbook("thrive_apikey.yml", verbosity=4, extra_vars={
+        "thrive_tenant_id": tenant, "k": {"admin_token": sim.thrive_admin_token(token_tenant)}})
+    assert run.rc == 0, run.output[-3000:]
+    assert_no_traceback(run)
+    return json.loads((out / "result.json").read_text())
+
+
+@pytest.mark.parametrize("tenant", ["eu-west-2_A/B", "..", "eu-west-2_A?x=1"])
+def test_thrive_apikey_refuses_a_malformed_tenant_id(sim, run_playbook, out, tenant):
+    result = _apikey(sim, run_playbook, out, tenant=tenant, token_tenant="eu-west-2_A")
+    assert result["failed"] and result["msg"].startswith("tenant_id must be a THRIVE tenant id"), result
+    assert sim.graphql_mutations() == 0 and sim.audit("thrive-tenants") == []
+
+
+def test_thrive_apikey_refuses_a_tenant_that_is_not_the_admin_tokens(sim, run_playbook, out):
+    result = _apikey(sim, run_playbook, out, tenant="eu-west-2_Victim1", token_tenant="eu-west-2_Mine1")
+    assert result["failed"], result
+    assert "tenant_id eu-west-2_Victim1 is not the tenant of admin_token" in result["msg"]
+    assert "nothing was sent" in result["msg"]
+    assert sim.graphql_mutations() == 0
+    assert sim.thrive_keys("staging", "eu-west-2_Mine1") == 0 and sim.thrive_keys("staging", "eu-west-2_Victim1") == 0
+
+
+def test_thrive_apikey_with_the_admin_tokens_tenant_makes_the_key(sim, run_playbook, out):
+    """Positive control of the two tests above."""
+    result = _apikey(sim, run_playbook, out, tenant="eu-west-2_Mine1", token_tenant="eu-west-2_Mine1")
+    assert not result["failed"] and result["generated"], result
+    assert sim.graphql_mutations() == 1 and sim.thrive_keys("staging", "eu-west-2_Mine1") == 1
+
+
+# --- private keys open to other users -----------------------------------------------------------
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o600])
+def test_a_private_key_open_to_others_is_warned_about_once(sim, run_playbook, tmp_path, mode):
+    key_file = tmp_path / "shared-key.pem"
+    key_text = Path(sim.demo_vars()["demo_jwt_key_path"]).read_text()
+    key_file.write_text(key_text)
+    key_file.chmod(mode)
+    run = run_playbook("key_modes.yml", verbosity=4, extra_vars={"key_file": str(key_file)})
+    assert run.rc == 0, run.output[-3000:]
+    # Positive control: the file kept its mode through the run, and the key was really used (3 tokens).
+    assert os.stat(key_file).st_mode & 0o777 == mode
+    assert sim.token_requests("oauth2") == 3
+    warned = f"private_key_path {key_file} has mode {mode:04o}"
+    if mode == 0o600:
+        assert warned.split(" has mode")[0] + " has mode" not in run.output
+        return
+    # From the module and the lookup alike, but shown once in the run.
+    shown = run.stdout + run.stderr
+    assert shown.count(warned) == 1, shown[-4000:]
+    assert "open to its group" in shown
+    assert ("and every user" in shown) == bool(mode & 0o004)
+    for line in key_text.splitlines():
+        if len(line) >= 20:
+            assert line not in run.output
+
+
+def test_a_private_key_open_to_others_is_warned_about_by_the_lookup_alone(sim, run_playbook, tmp_path):
+    key_file = tmp_path / "k8s-mounted-key.pem"
+    key_file.write_text(Path(sim.demo_vars()["demo_jwt_key_path"]).read_text())
+    key_file.chmod(0o644)
+    run = run_playbook("key_modes.yml", verbosity=4, extra_vars={"key_file": str(key_file), "only_lookup": True})
+    assert run.rc == 0, run.output[-3000:]
+    assert sim.token_requests("oauth2") == 1  # positive control: the lookup used the key
+    assert (run.stdout + run.stderr).count(f"private_key_path {key_file} has mode 0644, open to its group and every user") == 1
