@@ -29,6 +29,8 @@ options:
   client_key:
     description:
       - PEM private key of O(client_cert), when the certificate file does not hold it.
+      - A key file that other users can read, or that another user owns, is used with a warning that names
+        the option, the file and its mode (never its content), as ssh gives; make it mode C(0600).
     type: path
   proxy:
     description:

@@ -14,6 +14,9 @@ options:
     description:
       - PEM or DER private key (RSA of 2048 bits or more, or EC P-256 or P-384) that signs the
         O(auth_method=private_key_jwt) client assertion. Mutually exclusive with O(private_key_content).
+      - A key file that other users can read, or that another user owns, is used with a warning that names
+        the option, the file and its mode (never its content), as ssh gives; make it mode C(0600). Kubernetes
+        mounts secrets C(0644) unless told otherwise.
     type: path
   private_key_content:
     description:

@@ -86,6 +86,8 @@ options:
   organisation_id:
     description:
       - Your Thredd organisation id, which names the organisation's JWKS for O(jwks_preflight).
+      - It becomes a segment of the JWKS URL's path, so it must start with a letter or digit and hold only
+        letters, digits, C(.), C(_), C(~) and C(-); any other value is refused before anything is sent.
     type: str
   jwks_url:
     description:

@@ -20,6 +20,8 @@ options:
   tenant_id:
     description:
       - The THRIVE tenant id, for example C(eu-west-2_AbCdEf123); each tenant has its own token endpoint.
+      - It must have THRIVE's form, the AWS region, C(_), then letters and digits (at most 55 characters);
+        any other value is refused before anything is sent, so it cannot change the token URL's path.
     type: str
     required: true
   base_url:

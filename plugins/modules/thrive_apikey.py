@@ -50,6 +50,10 @@ options:
     description:
       - The THRIVE tenant id, for example C(eu-west-2_AbCdEf123); the user name of HTTP Basic auth with the key.
         Falls back to C(APIAUTH_THRIVE_TENANT_ID).
+      - It must have THRIVE's form, the AWS region, C(_), then letters and digits (at most 55 characters).
+      - When O(admin_token) names a tenant (its C(custom:tenant_id) or C(tenant_id) claim), it must be this
+        one; otherwise the task fails before anything is sent, since THRIVE would make the key for the token's
+        tenant.
     type: str
     required: true
   token_type:
