@@ -217,3 +217,24 @@ def test_key_file_warning_names_option_file_and_mode_never_content(tmp_path, mod
     assert warning.startswith(f"client_key {key} has mode {mode:04o}, open to ")
     assert ("its group" in warning) == bool(mode & 0o070) and ("every user" in warning) == bool(mode & 0o007)
     assert "TOPSECRET" not in warning
+
+
+@pytest.mark.parametrize("organisation", ["..", ".", "org/../other", "org?x=1", "org#x", "%2e%2e", "örg", ""])
+def test_thredd_organisation_id_outside_its_form_is_refused(organisation):
+    from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thredd import organisation_segment
+
+    with pytest.raises(OptionError, match="^organisation_id must be your Thredd organisation identifier"):
+        organisation_segment(organisation)
+    assert organisation_segment("org-123.a_b~c") == "org-123.a_b~c"  # positive control
+
+
+@pytest.mark.parametrize("client_id", ["..", "."])
+def test_a_thoughttrace_client_id_that_is_a_dot_segment_is_refused(client_id):
+    from ansible_collections.apiauth.saas.plugins.module_utils import _thoughttrace_clients as tc
+    from ansible_collections.apiauth.saas.plugins.module_utils._errors import ResponseFormatError
+
+    paths = tc.resolve_paths(None)
+    with pytest.raises(ResponseFormatError, match="the id of a client in its list must be"):
+        tc.endpoint("https://idp.example", paths, "delete", client_id)
+    # Positive control: an id with reserved characters is encoded whole into one segment.
+    assert tc.endpoint("https://idp.example", paths, "delete", "a/../b") == "https://idp.example/api/clients/a%2F..%2Fb"
