@@ -8,6 +8,7 @@ request that was (or was not) made, or the file really had the mode.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import urllib.parse
@@ -210,3 +211,30 @@ def test_a_private_key_open_to_others_is_warned_about_by_the_lookup_alone(sim, r
     assert run.rc == 0, run.output[-3000:]
     assert sim.token_requests("oauth2") == 1  # positive control: the lookup used the key
     assert (run.stdout + run.stderr).count(f"private_key_path {key_file} has mode 0644, open to its group and every user") == 1
+
+
+@pytest.mark.parametrize("render", ["headers", "json", "base64"])
+def test_management_apis_that_echo_never_show_the_admin_token(sim, run_playbook, out, render):
+    """thrive_apikey's GraphQL endpoint and thoughttrace_client's management API quote the admin bearer token."""
+    admin_token = sim.thrive_admin_token(sim.demo_vars()["thrive_tenant_id"])
+    sim.add_faults("thrive-tenants", [{"kind": "echo", "render": render}])
+    sim.add_faults("thoughttrace-admin", [{"kind": "echo", "render": render}])
+    thrive = run_playbook("thrive_apikey.yml", verbosity=4, extra_vars={"k": {"admin_token": admin_token}})
+    trace = run_playbook("thoughttrace_client.yml", verbosity=4, extra_vars={"tc": {"name": "echo-admin-client"}})
+    for run in (thrive, trace):
+        assert run.rc == 0, run.output[-3000:]
+        assert_no_traceback(run)
+    echoes = {entry["vendor"]: _echoed(entry) for entry in sim.audit() if entry.get("fault") == "echo"}
+    assert set(echoes) == {"thrive-tenants", "thoughttrace-admin"}
+    # The ThoughtTrace bearer token was fetched by the task itself: the echo is where the test learns it.
+    quoted = echoes["thoughttrace-admin"]
+    if render == "base64":
+        quoted = base64.b64decode(quoted.split()[2]).decode("latin-1")
+    bearer = quoted.split("Bearer ", 1)[1].split('"')[0].split(";")[0].split()[0] if "Bearer " in quoted else None
+    assert bearer and len(bearer) >= 20, "positive control: the management API saw the bearer token"
+    assert secret_forms_in(admin_token, echoes["thrive-tenants"]), "positive control: THRIVE quoted the admin token"
+    assert secret_forms_in(bearer, echoes["thoughttrace-admin"])
+    secret = sim.demo_vars()["thoughttrace_admin_client_secret"]
+    for run in (thrive, trace):
+        assert_no_secret_form([admin_token, bearer, secret], run.output)
+    assert json.loads((out / "result.json").read_text())["failed"] is True

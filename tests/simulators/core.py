@@ -857,8 +857,11 @@ def _echo_text(render: str, request: Request) -> str:
         # A login redirect that carries the form it was sent on in its query.
         return f"moved to https://{request.host}{request.path}?{body}"
     if render == "base64":
+        # The headers first: a long body must not push them past what a client shows.
+        quoted = "; ".join(f"{name}: {value}" for name, value in secret_headers).encode("latin-1", "replace")
         encoded = base64.b64encode(request.body).decode("ascii")
-        return f"request (base64): {encoded} / {base64.urlsafe_b64encode(request.body).decode('ascii').rstrip('=')}"
+        return (f"headers (base64): {base64.b64encode(quoted).decode('ascii')} request (base64): {encoded} / "
+                f"{base64.urlsafe_b64encode(request.body).decode('ascii').rstrip('=')}")
     if render == "html":
         return f"<pre>{html.escape(body)}</pre>"
     # json: the decoded fields, escaped as a JSON encoder with ensure_ascii and "\/" does.
