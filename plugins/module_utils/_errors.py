@@ -147,6 +147,7 @@ class Redactor:
 
     def __init__(self, secrets=()) -> None:
         self._secrets: set[str] = set()
+        self._lines: set[str] = set()
         self._pattern = None  # compiled on first use after a change
         for secret in secrets:
             self.add(secret)
@@ -163,11 +164,13 @@ class Redactor:
         if len(secret) < _MIN_REDACT_LEN or secret in self._secrets:
             return
         self._secrets.add(secret)
-        # A PEM key or multi-line value may be reflowed; mask its lines too.
+        # A PEM key or multi-line value may be reflowed; mask its lines too
+        # (as they are and escaped: nothing base64-encodes a line of a key).
         for line in secret.splitlines():
             line = line.strip()
-            if len(line) >= 16 and not line.startswith("-----"):
+            if len(line) >= 16 and not line.startswith("-----") and line != secret:
                 self._secrets.add(line)
+                self._lines.add(line)
         self._pattern = None
 
     def _compiled(self) -> list:
@@ -175,7 +178,7 @@ class Redactor:
         if self._pattern is None:
             forms: set[str] = set()
             for secret in self._secrets:
-                forms.update(_encoded_forms(secret))
+                forms.update({secret} if secret in self._lines else _encoded_forms(secret))
             # Longest first: a whole Basic header or a padded tail is masked
             # before a shorter form inside it.
             self._pattern = [(_anchor(form), _flexible(form))
