@@ -76,7 +76,6 @@ from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import (
     _read_small_file,
     _unlink_quietly,
     derive_entry_key,
-    envelope_metadata,
     master_key,
     open_envelope,
     seal_envelope,

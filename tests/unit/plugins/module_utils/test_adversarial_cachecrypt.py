@@ -14,9 +14,6 @@ the secret reads the new entries.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import os
 import secrets
@@ -26,21 +23,16 @@ import textwrap
 import threading
 import time
 import timeit
-from urllib.parse import quote
 
 import pytest
-from cryptography.exceptions import InvalidTag
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+from cryptography.fernet import Fernet
 
 from ansible_collections.apiauth.saas.plugins.module_utils import _shared_cache as sc
 from ansible_collections.apiauth.saas.plugins.module_utils import _token_cache as tc
 from ansible_collections.apiauth.saas.plugins.module_utils._shared_cache import RedisLayer
 from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import TokenCache
 from backends.redis_server import RedisServer
+from cachecrypt_attacker import open_directory_dump, open_server_dump, token_forms
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 # The last commit whose cache wrote the version 1 format (one Fernet token under the cache key alone).
@@ -132,82 +124,7 @@ def write_with_old_code(old_root, *, cache_dir: str, key: str, secret: str, redi
     return done.stdout.strip()
 
 
-# -- the attacker ---------------------------------------------------------------------------
-
-
-def _canonical(value) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def _hkdf(ikm: bytes, info: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(ikm)
-
-
-def attacker_keys(encryption_key: str, salts: list, hmac_keys: list, names: list) -> list:
-    """Every 32-byte key the attacker can make without the client secret."""
-    masters = []
-    try:
-        raw = base64.urlsafe_b64decode(encryption_key.encode())
-        if len(raw) == 32:
-            masters.append(raw)
-    except ValueError:
-        pass
-    for salt in salts:
-        masters.append(Scrypt(salt=salt, length=32, n=2**14, r=8, p=1).derive(encryption_key.encode()))
-    keys = []
-    for master in masters:
-        keys.append(master)
-        for purpose in (b"entries", b"entry keys"):
-            keys.append(_hkdf(master, b"apiauth.saas shared token cache v1 " + purpose))
-    # The present code's derivation, fed with everything but the secret: no secret, an empty or
-    # null secret list, the entry's own name, the HMAC keys of the dump.
-    guesses = [b"", b"\0" * 32] + [bytes.fromhex(name) for name in names if len(name) == 64] + list(hmac_keys)
-    for hmac_key in hmac_keys:
-        for doc in (b"[]", b"[null]", b'[["s",""]]', b"[null,null]"):
-            guesses.append(hmac.new(hmac_key, doc, hashlib.sha256).digest())
-    labels = (b"apiauth.saas token cache v2: entry key, file layer",
-              b"apiauth.saas token cache v2: entry key, shared layer")
-    shared_masters = [_hkdf(m, b"apiauth.saas shared token cache v1 entries") for m in masters]
-    for master in masters + shared_masters + [b""]:
-        for guess in guesses:
-            for label in labels:
-                keys.append(_hkdf((master or b"\0" * 32) + guess, label))
-    return keys
-
-
-def attack(blob: bytes, name: str, keys: list):
-    """The plaintext of ``blob`` if any attacker key opens it (as a Fernet token or as an envelope), else None."""
-    for key in keys:
-        try:
-            return Fernet(base64.urlsafe_b64encode(key)).decrypt(blob)
-        except (InvalidToken, ValueError):
-            pass
-    try:
-        document = json.loads(blob)
-    except ValueError:
-        return blob if b"access_token" in blob else None  # in clear
-    if not isinstance(document, dict) or "ct" not in document:
-        return blob if b"access_token" in blob else None
-    nonce = base64.urlsafe_b64decode(document["nonce"])
-    ciphertext = base64.urlsafe_b64decode(document["ct"])
-    for aad in (_canonical({"v": document["v"], "name": name, "meta": document["meta"]}), None, b""):
-        for key in keys:
-            try:
-                return AESGCM(key).decrypt(nonce, ciphertext, aad)
-            except (InvalidTag, ValueError):
-                pass
-    return None
-
-
-def token_forms(token: str) -> list:
-    """The token as it could sit in a file: raw, JSON-escaped, percent-encoded, base64 (three alignments), hex."""
-    data = token.encode()
-    forms = [data, json.dumps(token)[1:-1].encode(), quote(token, safe="").encode(), data.hex().encode()]
-    for shift in range(3):
-        chunk = data[shift:shift + 24]
-        for encode in (base64.b64encode, base64.urlsafe_b64encode):
-            forms.append(encode(chunk)[4:28])
-    return forms
+# -- the attacker (tests/cachecrypt_attacker.py) ------------------------------------------------
 
 
 def dump_dir(directory: str) -> dict:
@@ -225,39 +142,11 @@ def dump_server(server) -> dict:
 
 
 def file_attack(directory: str, key: str) -> dict:
-    """name -> plaintext for every entry of a dumped cache directory the attacker opens."""
-    files = dump_dir(directory)
-    salts = [files[".salt"]] if ".salt" in files else []
-    hmac_keys = [files[".hmac_key"]] if ".hmac_key" in files else []
-    names = [n[: -len(".entry")] for n in files if n.endswith(".entry")]
-    keys = attacker_keys(key, salts, hmac_keys, names)
-    opened = {}
-    for name in names:
-        plain = attack(files[name + ".entry"], name, keys)
-        if plain is not None:
-            opened[name] = plain
-    return opened
+    return open_directory_dump(key, dump_dir(directory))
 
 
 def redis_attack(server, key: str) -> dict:
-    values = dump_server(server)
-    salt = values.get(sc.PREFIX + "salt")
-    entries = {n[len(sc.PREFIX + "entry:"):]: v for n, v in values.items() if n.startswith(sc.PREFIX + "entry:")}
-    master_material = [salt] if salt else []
-    # The shared HMAC key the earlier and present code derive from the encryption key: the attacker can make it.
-    hmac_keys = []
-    raw = base64.urlsafe_b64decode(key.encode()) if len(key) == 44 else None
-    masters = [raw] if raw and len(raw) == 32 else \
-        [Scrypt(salt=s, length=32, n=2**14, r=8, p=1).derive(key.encode()) for s in master_material]
-    for master in masters:
-        hmac_keys.append(_hkdf(master, b"apiauth.saas shared token cache v1 entry keys"))
-    keys = attacker_keys(key, master_material, hmac_keys, list(entries))
-    opened = {}
-    for name, blob in entries.items():
-        plain = attack(blob, name, keys)
-        if plain is not None:
-            opened[name] = plain
-    return opened
+    return open_server_dump(key, dump_server(server))
 
 
 # -- file cache -----------------------------------------------------------------------------
