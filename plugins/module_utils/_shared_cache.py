@@ -24,12 +24,18 @@ Keys
     it belongs to.
 
 Entries
-    The entry document of the file layer, encrypted with Fernet under a key
-    derived (HKDF-SHA256) from ``encryption_key``: a shared store never holds
-    a token in clear, so the encryption key is required. A passphrase is first
-    stretched with scrypt and a random salt kept on the server (set once with
-    SET NX, read by everyone). Entries expire on the server when their token
-    does (PX), so the server needs no sweeping.
+    The file layer's envelope (see ``_token_cache``): clear metadata, the
+    token record AES-256-GCM-encrypted under a key derived (HKDF-SHA256) from
+    the shared master key AND the keyed hash of the credential's secret, so
+    the encryption key, the Redis password and a dump of the server together
+    still open nothing without the client's secret. The shared master key is
+    derived (HKDF-SHA256) from ``encryption_key``, which is required: a
+    passphrase is first stretched with scrypt and a random salt kept on the
+    server (set once with SET NX, read by everyone). The clear metadata holds
+    no client id, only its keyed hash (``client_ref``). Entries expire on the
+    server when their token does (PX), so the server needs no sweeping; an
+    entry of the earlier format (a Fernet token under the encryption key
+    alone) is a miss, overwritten under the same name by the next fetch.
 
 Single flight across runners
     A runner that finds no fresh entry takes ``lock:<key>`` with SET NX PX

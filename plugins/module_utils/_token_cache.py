@@ -30,13 +30,56 @@ Files
     or the new one, never a part. An entry that cannot be read, parsed or
     decrypted is a miss and is overwritten by the next fetch.
 
-Encryption at rest (optional, needs ``cryptography``)
-    ``encryption_key`` is either a Fernet key (44 characters of URL-safe
-    base64 of 32 bytes), used as it is, or any other text, taken as a
-    passphrase: the Fernet key is then derived with scrypt (n=2**14, r=8, p=1)
-    and a random 16-byte salt kept in ``<dir>/.salt``, one salt per cache
-    directory. The whole entry document is encrypted, so no token, expiry or
-    identity tag is in clear in the file.
+
+Encryption (needs ``cryptography``, a dependency of ansible-core)
+    Every entry is encrypted, with or without a ``cache_encryption_key``,
+    under a key of its own credential: HKDF-SHA256 over the master key and the
+    keyed hash of the secret material that the cache key is made from (the
+    HMAC above, 32 bytes, never written anywhere), with the ``info`` label
+    ``KDF_LABEL_FILE`` (``KDF_LABEL_SHARED`` in the shared layer). The master
+    key comes from ``encryption_key``: a Fernet key (44 characters of URL-safe
+    base64 of 32 bytes) gives its 32 bytes as they are; any other text is a
+    passphrase, stretched with scrypt (n=2**14, r=8, p=1) and a random 16-byte
+    salt kept in ``<dir>/.salt``, one salt per cache directory. Without
+    ``encryption_key`` the master key is 32 zero bytes, so the entry still
+    needs the secret (and ``.hmac_key``) to be read. So the encryption key
+    alone opens nothing (a dump of a fleet's Redis does not give every team's
+    tokens to whoever holds the fleet's key), a dump of the directory opens
+    nothing without the secret, and a rotated secret never decrypts an old
+    entry. The derived key is kept in memory per credential and process
+    (``_ENTRY_KEYS``): a warm hit costs no derivation after the first.
+    Without ``cryptography`` nothing is written to disk: tokens stay in memory.
+
+    An honest limit: the keyed hash is only as strong as the secret. Whoever
+    holds ``.hmac_key`` (or, for the shared layer, the encryption key) can
+    test guesses of a weak password offline against the entry names, as they
+    always could; client secrets, secret keys and private keys are not
+    guessable, user passwords may be.
+
+Entries (format 2, ``ENTRY_VERSION``)
+    One JSON envelope per entry: ``{"v": 2, "alg": "A256GCM", "meta": {...},
+    "nonce": ..., "ct": ...}``. ``ct`` is AES-256-GCM of the token record with
+    its expiry, time obtained and identity tag; its associated data are the
+    entry's name and ``meta``, so the clear metadata cannot be edited (nor an
+    entry copied under another name) without making a miss. ``meta`` holds
+    what a report of expiring credentials needs without any key
+    (``list_entries``): ``vendor``, ``host`` (of the token URL, never a path,
+    query or user), ``client_id``, ``expires_at``, ``obtained_at``.
+
+    The client id is in clear in the file layer, on purpose: it is an
+    identifier, not a secret (it sits in inventories, vendor consoles and
+    request logs), opens nothing without the secret, and the directory is
+    0700 and the user's own; a report that names the credential needs it.
+    The shared layer is different: its server is reached by every runner of a
+    fleet and often run by someone else, and it promised never to tell which
+    clients use it, so there ``client_id`` is null and ``client_ref`` holds
+    ``client_ref()``, an HMAC of the client id under the shared HMAC key (a
+    holder of the encryption key can match the ids they know; a reader of the
+    server cannot).
+
+    Entries of format 1 (an earlier version: the whole document as one Fernet
+    token under the encryption key alone, or in clear without one) are never
+    read: a miss, refetched and overwritten, and removed by the next sweep.
 
 Single flight
     Between "look at the file again", "fetch" and "write" a process holds an
@@ -56,10 +99,11 @@ Shared layer (optional)
 Cleanup
     When it writes, a process sweeps the directory at most once an hour,
     looking at no more than ``SWEEP_LIMIT`` names: entries expired for more
-    than a day, unreadable entries older than a week (they may belong to a run
-    with another encryption key), stray temporary files older than an hour and
-    lock files of absent entries older than a day (only while it holds their
-    lock, and lockers check that the file they locked is still the one in the
+    than a day (judged by their clear ``expires_at``, whoever's key they are
+    under), entries of format 1 at once, files that are no entry at all older
+    than a week, stray temporary files older than an hour and lock files of
+    absent entries older than a day (only while it holds their lock, and
+    lockers check that the file they locked is still the one in the
     directory).
 """
 
