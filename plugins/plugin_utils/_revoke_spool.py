@@ -59,7 +59,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import errno
 import fcntl
 import json
 import os
@@ -95,6 +94,7 @@ EXPIRY_GRACE = 300.0
 # Records of an earlier version, and spools with nothing to revoke, nobody holds and untouched this long.
 STALE_AGE = 86400.0
 _SALT_BYTES = 16
+_STALE_TMP = 3600.0
 
 # The run key of this run, set by the callback in the main process before any worker forks.
 _RUN_KEY = None
@@ -331,10 +331,8 @@ def sweep_stale(base: str, *, own: str | None, encryption_key: str | None, revok
             continue  # not a spool this user made: none of our business
         try:
             fd = hold(path)
-        except OSError as exc:
-            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                continue  # a live run holds it
-            continue
+        except OSError:
+            continue  # a live run holds it (EWOULDBLOCK), or it cannot be opened: not ours to judge
         try:
             _sweep_spool(path, info, encryption_key, revoke, now, report)
         finally:
@@ -358,9 +356,10 @@ def _sweep_spool(path: str, info, encryption_key, revoke, now: float, report: Sw
         raw = _read_small_file(record_path)
         meta = record_metadata(raw)
         if meta is None:
-            # A temporary file of a killed write, damage, or a clear record of an
-            # earlier version: kept a day, in case an earlier version's run is alive.
-            if age > STALE_AGE or name.startswith(".entry-"):
+            # A clear record of an earlier version, damage, or a temporary file of a
+            # killed write: kept a day (an hour for a temporary file), in case an
+            # earlier version's run, which holds no lock, is alive and writing.
+            if age > STALE_AGE or (name.startswith(".entry-") and age > _STALE_TMP):
                 _unlink_quietly(record_path)
             else:
                 left += 1
