@@ -451,3 +451,32 @@ def test_sweep_revokes_expires_keeps_and_leaves_live_runs_alone(tmp_path):
     report = spool.sweep_stale(str(base), own=None, encryption_key=None, revoke=revoke, now=later)
     assert not os.path.exists(dead) and report.expired >= 1
     assert revoked == [openable]
+
+
+def test_tls_client_auth_entry_needs_the_private_key_not_just_the_certificate(tmp_path):
+    from ansible_collections.apiauth.saas.plugins.module_utils import _token_service  # pylint: disable=import-outside-toplevel
+
+    cert, key = tmp_path / "client.pem", tmp_path / "client.key"
+    cert.write_text("-----BEGIN CERTIFICATE-----\npublic-" + secrets.token_hex(16) + "\n-----END CERTIFICATE-----\n")
+    key.write_text("-----BEGIN PRIVATE KEY-----\nprivate-" + secrets.token_hex(16) + "\n-----END PRIVATE KEY-----\n")
+    material = _token_service._client_cert_material(  # pylint: disable=protected-access
+        {"client_cert": str(cert), "client_key": str(key)})
+    assert material == [cert.read_text(), key.read_text()]
+
+    directory = str(tmp_path / "mtls")
+    cache = TokenCache(cache_dir=directory, encryption_key=FERNET_KEY)
+    cache.get_or_fetch(IDENTITY, [None] + material, Fetcher())
+    [entry] = [n for n in os.listdir(directory) if n.endswith(".entry")]
+    with open(os.path.join(directory, entry), "rb") as handle:
+        raw = handle.read()
+    with open(os.path.join(directory, ".hmac_key"), "rb") as handle:
+        hmac_key = handle.read()
+    master = tc.master_key(FERNET_KEY, lambda: None)
+    name = entry[: -len(".entry")]
+
+    def opens(secrets_list):
+        mac = tc._secret_mac(tc._secret_document(secrets_list), hmac_key)  # pylint: disable=protected-access
+        return tc.open_envelope(raw, tc.derive_entry_key(master, mac, tc.KDF_LABEL_FILE), name) is not None
+
+    assert opens([None] + material)  # control: the holder of the key file
+    assert not opens([None, cert.read_text()])  # the certificate is public
