@@ -24,9 +24,23 @@ description:
 requirements:
   - Enable it in C(ansible.cfg) with C(callbacks_enabled = apiauth.saas.revoke_at_end) in the C([defaults])
     section, or with E(ANSIBLE_CALLBACKS_ENABLED).
+options:
+  cache_encryption_key:
+    description:
+      - The O(apiauth.saas.thoughtspot_token#module:cache_encryption_key) the tasks use, so that this run can
+        revoke the tokens of an earlier run that was killed before its end (see the notes).
+      - Without it, such tokens are deleted from disk once they have expired, but not revoked.
+    type: str
+    env:
+      - name: APIAUTH_SAAS_CACHE_ENCRYPTION_KEY
 notes:
-  - If the controller is killed before the run ends, the directory stays behind with the tokens, which then
-    expire on their own after their O(apiauth.saas.thoughtspot_token#module:validity_time_in_sec).
+  - No token is in clear on disk. Each noted token is encrypted (AES-256-GCM) under a random key that lives only
+    in the memory of the run's processes, and, when the task has
+    O(apiauth.saas.thoughtspot_token#module:cache_encryption_key), a second time under that key.
+  - If the controller is killed before the run ends, its directory stays behind. The next run with this callback
+    finds it (no live run holds its lock), revokes each token that is still valid when its second copy opens
+    with this callback's O(cache_encryption_key), and deletes the rest once they have expired (after their
+    O(apiauth.saas.thoughtspot_token#module:validity_time_in_sec)), then the directory.
     An interrupted run (Ctrl-C) still revokes them when Python exits normally.
   - The alternative without a callback is a task with O(apiauth.saas.thoughtspot_token#module:state=absent) in an
     C(always) section or a handler; see the examples of M(apiauth.saas.thoughtspot_token).
@@ -78,9 +92,30 @@ class CallbackModule(CallbackBase):
     def __init__(self, display=None, options=None):
         super().__init__(display=display, options=options)
         self._owner = os.getpid()
-        self._spool = spool.create()
+        self._spool, self._lock_fd = spool.start_run()
+        self._swept = False
         os.environ[spool.ENV_NAME] = self._spool
         atexit.register(self._finish)
+
+    def v2_playbook_on_start(self, playbook):
+        # Options are set by now; once per run, before any task asks for a token.
+        if self._swept or os.getpid() != self._owner:
+            return
+        self._swept = True
+        try:
+            key = self.get_option("cache_encryption_key") or None
+        except KeyError:
+            key = None
+        report = spool.sweep_stale(os.path.dirname(self._spool), own=self._spool, encryption_key=key,
+                                   revoke=revoke_entry)
+        for token_fp, host, text in report.failures:
+            self._display.warning(f"{self.CALLBACK_NAME}: could not revoke the {VENDOR} token {token_fp} of an "
+                                  f"earlier run that did not end, at {host}: {text} It is kept until it expires.")
+        if report:
+            self._display.display(
+                f"{self.CALLBACK_NAME}: earlier runs that did not end: {report.revoked} {VENDOR} token(s) revoked, "
+                f"{report.already_invalid} already invalid, {report.expired} expired and deleted, {report.kept} kept "
+                f"until they expire; {report.spools_removed} directory(ies) removed.")
 
     def v2_playbook_on_stats(self, stats):
         self._finish()
@@ -107,6 +142,10 @@ class CallbackModule(CallbackBase):
                     )
         finally:
             shutil.rmtree(directory, ignore_errors=True)
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
+            spool.end_run()
             if os.environ.get(spool.ENV_NAME) == directory:
                 del os.environ[spool.ENV_NAME]
         if revoked or gone:

@@ -25,9 +25,18 @@ options:
     type: path
   cache_encryption_key:
     description:
-      - Encrypt cached tokens at rest with this key (a Fernet key, or any passphrase from which one is
-        derived). Needs the C(cryptography) Python library.
-      - Entries written with another key are ignored and replaced.
+      - A key that takes part in the encryption of cached tokens (a Fernet key, or any passphrase from which
+        one is derived with scrypt).
+      - Every cache entry is encrypted (AES-256-GCM), with or without this key, under a key derived (HKDF-SHA256)
+        from this key and from a keyed hash of the client's own secret (client secret, secret key, password or
+        private key). This key alone, or a copy of the cache directory or of the Redis server, opens no token
+        without the client's secret; a rotated secret never reads the old entry.
+      - Each entry keeps a little metadata in clear (the vendor, the token host, the client id, when the token was
+        obtained and when it expires), so that what expires when can be listed without any key. The client
+        id is an identifier, not a secret, and the cache directory is private (mode C(0700)); on a shared Redis
+        server the client id is replaced by a keyed hash of it, so a reader of the server cannot tell which
+        clients use it.
+      - Entries written with another key, or by an earlier version of the collection, are ignored and replaced.
     type: str
   cache_backend:
     description:

@@ -126,6 +126,9 @@ options:
         C(apiauth.saas.revoke_at_end), which must be enabled (the task fails and says how otherwise).
       - Such tokens are shared by all hosts of the run but kept out of the ordinary cache, so a later run
         never gets a revoked token.
+      - The token is noted on the controller encrypted, never in clear. With O(cache_encryption_key) it is noted a
+        second time under that key, so that if the run is killed before its end, the next run whose callback has
+        the same key (E(APIAUTH_SAAS_CACHE_ENCRYPTION_KEY)) revokes it.
     type: bool
     default: false
 """

@@ -24,12 +24,18 @@ Keys
     it belongs to.
 
 Entries
-    The entry document of the file layer, encrypted with Fernet under a key
-    derived (HKDF-SHA256) from ``encryption_key``: a shared store never holds
-    a token in clear, so the encryption key is required. A passphrase is first
-    stretched with scrypt and a random salt kept on the server (set once with
-    SET NX, read by everyone). Entries expire on the server when their token
-    does (PX), so the server needs no sweeping.
+    The file layer's envelope (see ``_token_cache``): clear metadata, the
+    token record AES-256-GCM-encrypted under a key derived (HKDF-SHA256) from
+    the shared master key AND the keyed hash of the credential's secret, so
+    the encryption key, the Redis password and a dump of the server together
+    still open nothing without the client's secret. The shared master key is
+    derived (HKDF-SHA256) from ``encryption_key``, which is required: a
+    passphrase is first stretched with scrypt and a random salt kept on the
+    server (set once with SET NX, read by everyone). The clear metadata holds
+    no client id, only its keyed hash (``client_ref``). Entries expire on the
+    server when their token does (PX), so the server needs no sweeping; an
+    entry of the earlier format (a Fernet token under the encryption key
+    alone) is a miss, overwritten under the same name by the next fetch.
 
 Single flight across runners
     A runner that finds no fresh entry takes ``lock:<key>`` with SET NX PX
@@ -65,12 +71,9 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     Redactor,
 )
 from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import (
-    _SCRYPT_N,
-    _SCRYPT_P,
-    _SCRYPT_R,
     HAS_CRYPTOGRAPHY,
     SharedUnavailable,
-    _as_fernet_key,
+    master_key,
 )
 
 BACKENDS = ("file", "redis")
@@ -94,7 +97,7 @@ _STATE_LOCK = threading.Lock()
 # (pid, url, password digest) -> client; server label -> monotonic time until which it is left alone.
 _CLIENTS: dict = {}
 _DOWN: dict = {}
-# (server label, encryption key digest) -> (hmac key, Fernet)
+# (server label, encryption key digest) -> (hmac key, entry master key)
 _KEYS: dict = {}
 
 
@@ -227,23 +230,15 @@ class RedisLayer:
     # -- keys -----------------------------------------------------------------------
 
     def _material(self):
-        """(HMAC key, Fernet) derived from the encryption key, the same on every runner."""
+        """(HMAC key, entry master key) derived from the encryption key, the same on every runner."""
         if self._keys is not None:
             return self._keys
-        from cryptography.fernet import Fernet  # pylint: disable=import-outside-toplevel
-        from cryptography.hazmat.primitives.kdf.scrypt import Scrypt  # pylint: disable=import-outside-toplevel
-
         memo = (self.label, hashlib.sha256(self._encryption_key.encode("utf-8")).digest())
         with _STATE_LOCK:
             held = _KEYS.get(memo)
         if held is None:
-            fernet_key = _as_fernet_key(self._encryption_key)
-            if fernet_key is not None:
-                master = base64.urlsafe_b64decode(fernet_key)
-            else:
-                master = Scrypt(salt=self._salt(), length=32, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P).derive(
-                    self._encryption_key.encode("utf-8"))
-            held = (_hkdf(master, b"entry keys"), Fernet(base64.urlsafe_b64encode(_hkdf(master, b"entries"))))
+            master = master_key(self._encryption_key, self._salt)
+            held = (_hkdf(master, b"entry keys"), _hkdf(master, b"entries"))
             with _STATE_LOCK:
                 _KEYS[memo] = held
         self._keys = held
@@ -261,23 +256,26 @@ class RedisLayer:
     def hmac_key(self) -> bytes:
         return self._material()[0]
 
+    def entry_master(self) -> bytes:
+        """The key material every runner shares; each entry's key also needs its credential's secret."""
+        return self._material()[1]
+
     # -- entries ----------------------------------------------------------------------
 
     def read(self, key: str):
-        """The decrypted entry of ``key`` (bytes), or None: missing, or written with another key."""
+        """The stored envelope of ``key`` (bytes, still encrypted), or None when there is none.
+
+        The token cache opens it with the credential's entry key; an entry of
+        another key or an older format is a miss there, overwritten by the next fetch.
+        """
         raw = self._call("get", PREFIX + "entry:" + key)
-        if not raw or len(raw) > _MAX_ENTRY_BYTES:
+        if not raw or not isinstance(raw, bytes) or len(raw) > _MAX_ENTRY_BYTES:
             return None
-        from cryptography.fernet import InvalidToken  # pylint: disable=import-outside-toplevel
+        return raw
 
-        try:
-            return self._material()[1].decrypt(raw)
-        except (InvalidToken, ValueError, TypeError):
-            return None  # another key, or damaged: a miss, overwritten by the next fetch
-
-    def write(self, key: str, plain: bytes, ttl: float) -> None:
-        """Store an entry, encrypted, for ``ttl`` seconds."""
-        self._call("set", PREFIX + "entry:" + key, self._material()[1].encrypt(plain), px=max(1, int(ttl * 1000)))
+    def write(self, key: str, envelope: bytes, ttl: float) -> None:
+        """Store an entry (an envelope the token cache sealed) for ``ttl`` seconds."""
+        self._call("set", PREFIX + "entry:" + key, envelope, px=max(1, int(ttl * 1000)))
 
     def delete(self, key: str) -> None:
         self._call("delete", PREFIX + "entry:" + key)

@@ -30,13 +30,56 @@ Files
     or the new one, never a part. An entry that cannot be read, parsed or
     decrypted is a miss and is overwritten by the next fetch.
 
-Encryption at rest (optional, needs ``cryptography``)
-    ``encryption_key`` is either a Fernet key (44 characters of URL-safe
-    base64 of 32 bytes), used as it is, or any other text, taken as a
-    passphrase: the Fernet key is then derived with scrypt (n=2**14, r=8, p=1)
-    and a random 16-byte salt kept in ``<dir>/.salt``, one salt per cache
-    directory. The whole entry document is encrypted, so no token, expiry or
-    identity tag is in clear in the file.
+
+Encryption (needs ``cryptography``, a dependency of ansible-core)
+    Every entry is encrypted, with or without a ``cache_encryption_key``,
+    under a key of its own credential: HKDF-SHA256 over the master key and the
+    keyed hash of the secret material that the cache key is made from (the
+    HMAC above, 32 bytes, never written anywhere), with the ``info`` label
+    ``KDF_LABEL_FILE`` (``KDF_LABEL_SHARED`` in the shared layer). The master
+    key comes from ``encryption_key``: a Fernet key (44 characters of URL-safe
+    base64 of 32 bytes) gives its 32 bytes as they are; any other text is a
+    passphrase, stretched with scrypt (n=2**14, r=8, p=1) and a random 16-byte
+    salt kept in ``<dir>/.salt``, one salt per cache directory. Without
+    ``encryption_key`` the master key is 32 zero bytes, so the entry still
+    needs the secret (and ``.hmac_key``) to be read. So the encryption key
+    alone opens nothing (a dump of a fleet's Redis does not give every team's
+    tokens to whoever holds the fleet's key), a dump of the directory opens
+    nothing without the secret, and a rotated secret never decrypts an old
+    entry. The derived key is kept in memory per credential and process
+    (``_ENTRY_KEYS``): a warm hit costs no derivation after the first.
+    Without ``cryptography`` nothing is written to disk: tokens stay in memory.
+
+    An honest limit: the keyed hash is only as strong as the secret. Whoever
+    holds ``.hmac_key`` (or, for the shared layer, the encryption key) can
+    test guesses of a weak password offline against the entry names, as they
+    always could; client secrets, secret keys and private keys are not
+    guessable, user passwords may be.
+
+Entries (format 2, ``ENTRY_VERSION``)
+    One JSON envelope per entry: ``{"v": 2, "alg": "A256GCM", "meta": {...},
+    "nonce": ..., "ct": ...}``. ``ct`` is AES-256-GCM of the token record with
+    its expiry, time obtained and identity tag; its associated data are the
+    entry's name and ``meta``, so the clear metadata cannot be edited (nor an
+    entry copied under another name) without making a miss. ``meta`` holds
+    what a report of expiring credentials needs without any key
+    (``list_entries``): ``vendor``, ``host`` (of the token URL, never a path,
+    query or user), ``client_id``, ``expires_at``, ``obtained_at``.
+
+    The client id is in clear in the file layer, on purpose: it is an
+    identifier, not a secret (it sits in inventories, vendor consoles and
+    request logs), opens nothing without the secret, and the directory is
+    0700 and the user's own; a report that names the credential needs it.
+    The shared layer is different: its server is reached by every runner of a
+    fleet and often run by someone else, and it promised never to tell which
+    clients use it, so there ``client_id`` is null and ``client_ref`` holds
+    ``client_ref()``, an HMAC of the client id under the shared HMAC key (a
+    holder of the encryption key can match the ids they know; a reader of the
+    server cannot).
+
+    Entries of format 1 (an earlier version: the whole document as one Fernet
+    token under the encryption key alone, or in clear without one) are never
+    read: a miss, refetched and overwritten, and removed by the next sweep.
 
 Single flight
     Between "look at the file again", "fetch" and "write" a process holds an
@@ -56,10 +99,11 @@ Shared layer (optional)
 Cleanup
     When it writes, a process sweeps the directory at most once an hour,
     looking at no more than ``SWEEP_LIMIT`` names: entries expired for more
-    than a day, unreadable entries older than a week (they may belong to a run
-    with another encryption key), stray temporary files older than an hour and
-    lock files of absent entries older than a day (only while it holds their
-    lock, and lockers check that the file they locked is still the one in the
+    than a day (judged by their clear ``expires_at``, whoever's key they are
+    under), entries of format 1 at once, files that are no entry at all older
+    than a week, stray temporary files older than an hour and lock files of
+    absent entries older than a day (only while it holds their lock, and
+    lockers check that the file they locked is still the one in the
     directory).
 """
 
@@ -79,6 +123,7 @@ import stat
 import threading
 import time
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     CacheError,
@@ -88,14 +133,26 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
 )
 
 try:
-    from cryptography.fernet import Fernet, InvalidToken
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
     from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 except ImportError:  # pragma: no cover - depends on the controller
     HAS_CRYPTOGRAPHY = False
 else:
     HAS_CRYPTOGRAPHY = True
 
-ENTRY_VERSION = 1
+# 1: the whole document in one Fernet token (or in clear without a key), under the cache
+# encryption key alone. 2: an envelope (see the module docstring). Version 1 entries are
+# never read again: a miss, refetched and overwritten, and swept.
+ENTRY_VERSION = 2
+ENVELOPE_ALG = "A256GCM"
+_NONCE_BYTES = 12
+# HKDF "info" labels: one derived key never serves two purposes.
+KDF_LABEL_FILE = b"apiauth.saas token cache v2: entry key, file layer"
+KDF_LABEL_SHARED = b"apiauth.saas token cache v2: entry key, shared layer"
+META_FIELDS = ("vendor", "host", "client_id", "expires_at", "obtained_at")
 ENTRY_SUFFIX = ".entry"
 LOCK_SUFFIX = ".lock"
 TMP_SUFFIX = ".tmp"
@@ -126,9 +183,11 @@ _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 # Shared by every TokenCache of the process: (directory, key) -> (record, expires_at).
 _MEMORY: dict = {}
-# directory -> HMAC key bytes; (directory, passphrase digest) -> Fernet key.
+# directory -> HMAC key bytes; (directory, passphrase digest) -> 32-byte master key.
 _HMAC_KEYS: dict = {}
 _DERIVED_KEYS: dict = {}
+# (label, cache key, master key digest) -> 32-byte entry key: HKDF runs once per credential and process.
+_ENTRY_KEYS: dict = {}
 # directory -> time.monotonic() of the last sweep.
 _LAST_SWEEP: dict = {}
 _STATE_LOCK = threading.Lock()
@@ -209,10 +268,230 @@ def _secret_document(secrets) -> bytes:
     return _canonical(parts)
 
 
-def _compute_key(identity_doc: bytes, secrets_doc: bytes, hmac_key: bytes) -> str:
-    keyed = hmac.new(hmac_key, secrets_doc, hashlib.sha256).hexdigest()
-    outer = b'{"identity":' + identity_doc + b',"secrets":"' + keyed.encode("ascii") + b'","v":1}'
+def _secret_mac(secrets_doc: bytes, hmac_key: bytes) -> bytes:
+    """The keyed hash of the secret material: what the cache key and the entry key are made from."""
+    return hmac.new(hmac_key, secrets_doc, hashlib.sha256).digest()
+
+
+def _key_from_mac(identity_doc: bytes, mac: bytes) -> str:
+    outer = b'{"identity":' + identity_doc + b',"secrets":"' + mac.hex().encode("ascii") + b'","v":1}'
     return hashlib.sha256(outer).hexdigest()
+
+
+def _compute_key(identity_doc: bytes, secrets_doc: bytes, hmac_key: bytes) -> str:
+    return _key_from_mac(identity_doc, _secret_mac(secrets_doc, hmac_key))
+
+
+# -- entry encryption (shared by the file layer, the shared layer and the revoke_at_end spool) ----
+
+
+def master_key(encryption_key: str, salt) -> bytes:
+    """32 bytes of key material from ``cache_encryption_key``.
+
+    A Fernet key is taken as it is (its 32 bytes); any other text is a
+    passphrase stretched with scrypt over ``salt()`` (called only then, so a
+    Fernet key needs no salt anywhere).
+    """
+    fernet_key = _as_fernet_key(encryption_key)
+    if fernet_key is not None:
+        return base64.urlsafe_b64decode(fernet_key)
+    kdf = Scrypt(salt=salt(), length=32, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P)
+    return kdf.derive(encryption_key.encode("utf-8"))
+
+
+def derive_entry_key(master: bytes | None, mac: bytes, label: bytes) -> bytes:
+    """The AES-256 key of one credential's entries: HKDF-SHA256 over the master key AND the secret's keyed hash.
+
+    Neither input alone is enough: the master key (``cache_encryption_key``) is
+    the same for every credential of a fleet, and the keyed hash needs the
+    credential's secret. Without a master key (a local cache without
+    ``cache_encryption_key``) the entry is still unreadable to whoever lacks
+    the secret. ``label`` keeps the keys of different layers apart.
+    """
+    ikm = (master if master else b"\0" * 32) + mac
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(ikm)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode("ascii")
+
+
+def _unb64(text) -> bytes | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return base64.urlsafe_b64decode(text.encode("ascii"))
+    except (ValueError, UnicodeEncodeError, binascii.Error):
+        return None
+
+
+def _aad(name: str, meta: dict) -> bytes:
+    # The clear metadata and the entry's name are authenticated with the
+    # ciphertext: an edited expiry or an entry copied under another name does
+    # not decrypt.
+    return _canonical({"v": ENTRY_VERSION, "name": name, "meta": meta})
+
+
+def seal_envelope(key: bytes, name: str, meta: dict, secret: dict) -> bytes:
+    """An envelope: ``meta`` in clear, ``secret`` encrypted (AES-256-GCM) under ``key``, both bound to ``name``."""
+    nonce = os.urandom(_NONCE_BYTES)
+    ciphertext = AESGCM(key).encrypt(nonce, _canonical(secret), _aad(name, meta))
+    return _canonical({"v": ENTRY_VERSION, "alg": ENVELOPE_ALG, "meta": meta, "nonce": _b64(nonce),
+                       "ct": _b64(ciphertext)})
+
+
+def _envelope(raw: bytes):
+    """The parsed envelope document (not decrypted), or None for anything else (an older format too)."""
+    if not raw or raw[:1] != b"{":
+        return None
+    try:
+        document = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(document, dict) or document.get("v") != ENTRY_VERSION or document.get("alg") != ENVELOPE_ALG:
+        return None
+    meta = document.get("meta")
+    if not isinstance(meta, dict) or not isinstance(document.get("ct"), str) or \
+            not isinstance(document.get("nonce"), str):
+        return None
+    return document
+
+
+def open_envelope(raw: bytes, key: bytes, name: str):
+    """The decrypted secret part of an envelope, or None: another format, key or name, or damaged."""
+    document = _envelope(raw)
+    if document is None:
+        return None
+    nonce, ciphertext = _unb64(document["nonce"]), _unb64(document["ct"])
+    if nonce is None or ciphertext is None or len(nonce) != _NONCE_BYTES:
+        return None
+    try:
+        plain = AESGCM(key).decrypt(nonce, ciphertext, _aad(name, document["meta"]))
+    except (InvalidTag, ValueError, TypeError):
+        return None
+    try:
+        secret = json.loads(plain.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return secret if isinstance(secret, dict) else None
+
+
+def envelope_metadata(raw: bytes) -> dict | None:
+    """The clear metadata of an envelope, without decrypting anything; None for anything but an envelope.
+
+    Not authenticated until the entry is decrypted: good for a report, not for
+    deciding to serve a token.
+    """
+    document = _envelope(raw)
+    if document is None:
+        return None
+    meta = document["meta"]
+    out = {}
+    for name in ("vendor", "host", "client_id", "client_ref"):
+        value = meta.get(name)
+        out[name] = value if isinstance(value, str) else None
+    for name in ("expires_at", "obtained_at"):
+        value = meta.get(name)
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        out[name] = float(value) if ok else None
+    return out
+
+
+def entry_metadata(identity: dict, expires_at, obtained_at) -> dict:
+    """The clear part of an entry, from the request identity's conventional fields.
+
+    ``vendor``; the token host from ``token_url`` (host and port, never a user,
+    path or query) or from ``host``; the client id from ``client_id`` or, for
+    ThoughtSpot, the user name of the request.
+    """
+    host = None
+    for field_name in ("token_url", "host"):
+        value = identity.get(field_name)
+        if isinstance(value, str) and value:
+            try:
+                parts = urlsplit(value if "//" in value else "//" + value)
+                host = parts.hostname
+                if host and parts.port:
+                    host = f"{host}:{parts.port}"
+            except ValueError:
+                host = None
+            if host:
+                break
+    client_id = identity.get("client_id")
+    if not isinstance(client_id, str) or not client_id:
+        request = identity.get("request")
+        client_id = request.get("username") if isinstance(request, dict) else None
+    vendor = identity.get("vendor")
+    return {
+        "vendor": vendor if isinstance(vendor, str) else None,
+        "host": host,
+        "client_id": client_id if isinstance(client_id, str) and client_id else None,
+        "expires_at": expires_at,
+        "obtained_at": obtained_at,
+    }
+
+
+def client_ref(hmac_key: bytes, client_id: str) -> str:
+    """A keyed hash naming a client without showing its id: what the shared layer keeps instead of the id."""
+    return "hmac-sha256:" + hmac.new(hmac_key, b"client_id\0" + client_id.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def shared_metadata(meta: dict, hmac_key: bytes) -> dict:
+    """``meta`` for the shared layer: the client id replaced by its ``client_ref`` (see the module docstring)."""
+    client_id = meta.get("client_id")
+    return dict(meta, client_id=None, client_ref=None if client_id is None else client_ref(hmac_key, client_id))
+
+
+def list_entries(cache_dir: str | None = None) -> list:
+    """The clear metadata of every entry in a cache directory, without any key; nothing is decrypted.
+
+    One dict per entry in the current format: ``key`` (the entry's name),
+    ``vendor``, ``host``, ``client_id``, ``expires_at``, ``obtained_at`` (epoch
+    seconds or None). Entries of an older format, damaged files, symlinks and
+    anything larger than an entry are left out. A missing directory has none.
+    """
+    directory = os.path.abspath(os.path.expanduser(cache_dir or default_cache_dir()))
+    found = []
+    try:
+        names = sorted(os.listdir(directory))
+    except (FileNotFoundError, NotADirectoryError):
+        return found
+    except OSError as err:
+        raise CacheError(f"Cannot list the token cache directory {directory}: {err.strerror}.",
+                         hint="Check that it is a directory you own.") from None
+    for name in names:
+        if not name.endswith(ENTRY_SUFFIX) or name.startswith("."):
+            continue
+        raw = _read_small_file(os.path.join(directory, name))
+        meta = None if raw is None else envelope_metadata(raw)
+        if meta is not None:
+            found.append(dict(meta, key=name[: -len(ENTRY_SUFFIX)]))
+    return found
+
+
+def _read_small_file(path: str):
+    """The bytes of a regular file (never through a symlink), or None: absent, not regular, too large."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        chunks, total = [], 0
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > _MAX_ENTRY_BYTES:
+                return None
+            chunks.append(chunk)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
 
 
 def _check_expires_at(value):
@@ -262,20 +541,18 @@ class TokenCache:
         self._clock = clock
         # A _shared_cache.RedisLayer (or anything with its methods), or None.
         self._shared = shared if self._enabled else None
-        self._passphrase = None
-        self._fernet = None
+        # cache_encryption_key until _prepare turns it into the master key (a
+        # passphrase needs the directory's salt).
+        self._encryption_key = None
+        self._master = None
+        self._master_id = b""
         self._ready = False
         if encryption_key is not None and self._enabled:
             if not isinstance(encryption_key, str) or not encryption_key:
                 raise OptionError("The token cache encryption key must be a non-empty text value.")
             if not HAS_CRYPTOGRAPHY:
                 raise MissingLibraryError("cryptography", "to encrypt the token cache")
-            fernet_key = _as_fernet_key(encryption_key)
-            if fernet_key is not None:
-                self._fernet = Fernet(fernet_key)
-            else:
-                # The salt lives in the directory: derive when the directory is ready.
-                self._passphrase = encryption_key
+            self._encryption_key = encryption_key
 
     # -- public API ---------------------------------------------------------------
 
@@ -289,18 +566,36 @@ class TokenCache:
 
     @property
     def encrypted(self) -> bool:
-        return self._fernet is not None or self._passphrase is not None
+        """True when a ``cache_encryption_key`` takes part in the entries' keys.
+
+        Entries are encrypted under the credential's secret either way (when
+        ``cryptography`` is there; without it nothing is written to disk).
+        """
+        return self._encryption_key is not None or self._master is not None
 
     def key_for(self, identity: dict, secrets) -> str:
         """The hex cache key of a request identity and its secret material."""
         return self._key(_canonical_identity(identity), secrets)
 
     def _key(self, identity_doc: bytes, secrets) -> str:
+        return self._locate(identity_doc, secrets)[0]
+
+    def _locate(self, identity_doc: bytes, secrets) -> tuple:
+        """(cache key, keyed hash of the secrets) in this directory."""
         secrets_doc = _secret_document(secrets)
         if not self._enabled:
-            return _compute_key(identity_doc, secrets_doc, _EPHEMERAL_HMAC_KEY)
-        self._prepare()
-        return _compute_key(identity_doc, secrets_doc, self._hmac_key())
+            mac = _secret_mac(secrets_doc, _EPHEMERAL_HMAC_KEY)
+        else:
+            self._prepare()
+            mac = _secret_mac(secrets_doc, self._hmac_key())
+        return _key_from_mac(identity_doc, mac), mac
+
+    def _entry_key(self, key: str, mac: bytes):
+        """The AES key of this credential's file entry (None without cryptography: nothing goes to disk)."""
+        if not HAS_CRYPTOGRAPHY:
+            return None
+        return _memo_entry_key((KDF_LABEL_FILE, self._dir, key, self._master_id),
+                               lambda: derive_entry_key(self._master, mac, KDF_LABEL_FILE))
 
     def get_or_fetch(self, identity: dict, secrets, fetch, *, min_ttl: int = 0, force_refresh: bool = False):
         """Return a token record from memory, the cache file, the shared layer or ``fetch()``, in that order.
@@ -320,7 +615,7 @@ class TokenCache:
             return self._network_result(record, expires_at, min_ttl)
 
         identity_doc = _canonical_identity(identity)
-        key = self._key(identity_doc, secrets)
+        key, mac = self._locate(identity_doc, secrets)
         identity_fp = fingerprint(identity_doc)
         mem_key = (self._dir, key)
 
@@ -328,20 +623,23 @@ class TokenCache:
             hit = self._from_memory(mem_key, min_ttl)
             if hit is not None:
                 return hit
-            hit = self._from_file(key, identity_fp, min_ttl)
+        ekey = self._entry_key(key, mac)
+        if not force_refresh:
+            hit = self._from_file(key, ekey, identity_fp, min_ttl)
             if hit is not None:
                 return hit
 
+        meta = entry_metadata(identity, None, None)
         lock_fd = self._lock(key)
         try:
             if not force_refresh:
                 # Another process may have fetched while this one waited.
-                hit = self._from_file(key, identity_fp, min_ttl)
+                hit = self._from_file(key, ekey, identity_fp, min_ttl)
                 if hit is not None:
                     return hit
             if self._shared is not None:
                 record, expires_at, obtained_at, source, warnings = self._from_shared(
-                    identity_doc, secrets, identity_fp, fetch, min_ttl, force_refresh)
+                    identity_doc, secrets, identity_fp, fetch, min_ttl, force_refresh, meta)
             else:
                 record, expires_at = self._call_fetch(fetch)
                 obtained_at, source, warnings = float(self._clock()), "network", []
@@ -352,14 +650,7 @@ class TokenCache:
                 with _STATE_LOCK:
                     _MEMORY.pop(mem_key, None)
             else:
-                document = {
-                    "v": ENTRY_VERSION,
-                    "record": record,
-                    "expires_at": expires_at,
-                    "obtained_at": obtained_at,
-                    "identity_fp": identity_fp,
-                }
-                self._write_entry(key, document)
+                self._write_entry(key, ekey, meta, _secret_part(record, expires_at, obtained_at, identity_fp))
                 with _STATE_LOCK:
                     _MEMORY[mem_key] = (copy.deepcopy(record), expires_at)
         finally:
@@ -381,12 +672,13 @@ class TokenCache:
         if not self._enabled:
             return None
         identity_doc = _canonical_identity(identity)
-        key = self._key(identity_doc, secrets)
+        key, mac = self._locate(identity_doc, secrets)
         identity_fp = fingerprint(identity_doc)
-        hit = self._from_memory((self._dir, key), 0) or self._from_file(key, identity_fp, 0)
+        hit = self._from_memory((self._dir, key), 0) or \
+            self._from_file(key, self._entry_key(key, mac), identity_fp, 0)
         if hit is None and self._shared is not None and not self._shared.is_down():
             try:
-                hit = self._shared_hit(self._shared_key(identity_doc, secrets), identity_fp, 0)
+                hit = self._shared_hit(*self._shared_locate(identity_doc, secrets), identity_fp, 0)
             except SharedUnavailable:
                 self._shared.mark_down()
         return hit.record if hit is not None else None
@@ -421,8 +713,8 @@ class TokenCache:
             return None
         return CacheResult(copy.deepcopy(record), "memory", expires_at, False)
 
-    def _from_file(self, key, identity_fp, min_ttl):
-        document = self._read_entry(self._path(key, ENTRY_SUFFIX))
+    def _from_file(self, key, ekey, identity_fp, min_ttl):
+        document = self._read_entry(self._path(key, ENTRY_SUFFIX), key, ekey)
         if document is None or document["identity_fp"] != identity_fp:
             return None
         expires_at = document["expires_at"]
@@ -434,19 +726,34 @@ class TokenCache:
         return CacheResult(record, "file", expires_at, False)
 
     def _shared_key(self, identity_doc: bytes, secrets) -> str:
-        # The shared layer's own HMAC key: the directory's random one differs on every runner.
-        return _compute_key(identity_doc, _secret_document(secrets), self._shared.hmac_key())
+        return self._shared_locate(identity_doc, secrets)[0]
 
-    def _shared_hit(self, key, identity_fp, min_ttl):
-        plain = self._shared.read(key)
-        document = None if plain is None else _parse_document(plain)
+    def _shared_locate(self, identity_doc: bytes, secrets) -> tuple:
+        """(shared key, AES key of its entry).
+
+        The shared layer's own HMAC key, derived from the encryption key: the
+        directory's random one differs on every runner. The entry key needs the
+        secret's keyed hash as well, so the encryption key alone opens nothing.
+        """
+        layer = self._shared
+        mac = _secret_mac(_secret_document(secrets), layer.hmac_key())
+        key = _key_from_mac(identity_doc, mac)
+        master = layer.entry_master()
+        ekey = _memo_entry_key((KDF_LABEL_SHARED, layer.label, key, hashlib.sha256(master).digest()),
+                               lambda: derive_entry_key(master, mac, KDF_LABEL_SHARED))
+        return key, ekey
+
+    def _shared_hit(self, key, ekey, identity_fp, min_ttl):
+        raw = self._shared.read(key)
+        secret = None if raw is None else open_envelope(raw, ekey, key)
+        document = None if secret is None else _parse_secret(secret)
         if document is None or document["identity_fp"] != identity_fp:
             return None
         if not self._fresh(document["expires_at"], min_ttl):
             return None
         return CacheResult(document["record"], "shared", document["expires_at"], False)
 
-    def _from_shared(self, identity_doc, secrets, identity_fp, fetch, min_ttl, force_refresh):
+    def _from_shared(self, identity_doc, secrets, identity_fp, fetch, min_ttl, force_refresh, meta):
         """(record, expires_at, obtained_at, source, warnings) from the shared layer or one fetch.
 
         Called with this process's lock of the key held. A shared layer that
@@ -465,31 +772,31 @@ class TokenCache:
         if layer.is_down():
             return fetch_once() + ("network", [layer.unavailable_warning(None)])
         try:
-            key = self._shared_key(identity_doc, secrets)
-            return self._single_flight(key, identity_fp, fetch_once, min_ttl, force_refresh) + ([],)
+            key, ekey = self._shared_locate(identity_doc, secrets)
+            return self._single_flight(key, ekey, identity_fp, fetch_once, min_ttl, force_refresh, meta) + ([],)
         except SharedUnavailable as exc:
             layer.mark_down()
             return fetch_once() + ("network", [layer.unavailable_warning(str(exc))])
 
-    def _single_flight(self, key, identity_fp, fetch_once, min_ttl, force_refresh):
+    def _single_flight(self, key, ekey, identity_fp, fetch_once, min_ttl, force_refresh, meta):
         """One runner fetches while the others wait for its entry; see _shared_cache."""
         layer = self._shared
         deadline = time.monotonic() + SHARED_WAIT_LIMIT
         delays = _shared_poll_delays()
         while True:
             if not force_refresh:
-                hit = self._shared_hit(key, identity_fp, min_ttl)
+                hit = self._shared_hit(key, ekey, identity_fp, min_ttl)
                 if hit is not None:
                     return hit.record, hit.expires_at, float(self._clock()), "shared"
             token = layer.acquire(key)
             if token is not None:
                 try:
                     if not force_refresh:
-                        hit = self._shared_hit(key, identity_fp, min_ttl)
+                        hit = self._shared_hit(key, ekey, identity_fp, min_ttl)
                         if hit is not None:
                             return hit.record, hit.expires_at, float(self._clock()), "shared"
                     record, expires_at, obtained_at = fetch_once()
-                    self._share(key, identity_fp, record, expires_at, obtained_at)
+                    self._share(key, ekey, meta, identity_fp, record, expires_at, obtained_at)
                     return record, expires_at, obtained_at, "network"
                 finally:
                     try:
@@ -499,25 +806,21 @@ class TokenCache:
             if time.monotonic() >= deadline:
                 # Waited long enough for another runner: fetch, and share what we got.
                 record, expires_at, obtained_at = fetch_once()
-                self._share(key, identity_fp, record, expires_at, obtained_at)
+                self._share(key, ekey, meta, identity_fp, record, expires_at, obtained_at)
                 return record, expires_at, obtained_at, "network"
             if layer.lock_state(key) == "held":
                 time.sleep(next(delays))
 
-    def _share(self, key, identity_fp, record, expires_at, obtained_at) -> None:
+    def _share(self, key, ekey, meta, identity_fp, record, expires_at, obtained_at) -> None:
         if expires_at is None:
             self._shared.delete(key)  # superseded, and this one cannot be served
             return
         ttl = expires_at - float(self._clock())
         if ttl <= 0:
             return
-        self._shared.write(key, _canonical({
-            "v": ENTRY_VERSION,
-            "record": record,
-            "expires_at": expires_at,
-            "obtained_at": obtained_at,
-            "identity_fp": identity_fp,
-        }), ttl)
+        meta = dict(shared_metadata(meta, self._shared.hmac_key()), expires_at=expires_at, obtained_at=obtained_at)
+        self._shared.write(key, seal_envelope(ekey, key, meta,
+                                              _secret_part(record, expires_at, obtained_at, identity_fp)), ttl)
 
     def _call_fetch(self, fetch):
         result = fetch()
@@ -549,9 +852,10 @@ class TokenCache:
             return
         self._make_dir()
         self._check_dir()
-        if self._passphrase is not None:
-            self._fernet = Fernet(self._derive_key(self._passphrase))
-            self._passphrase = None
+        if self._encryption_key is not None:
+            self._master = self._derive_master(self._encryption_key)
+            self._master_id = hashlib.sha256(self._master).digest()
+            self._encryption_key = None
         self._ready = True
 
     def _make_dir(self) -> None:
@@ -703,23 +1007,23 @@ class TokenCache:
                 held = _HMAC_KEYS[self._dir]
         return held
 
-    def _derive_key(self, passphrase: str) -> bytes:
-        memo = (self._dir, hashlib.sha256(passphrase.encode("utf-8")).digest())
+    def _derive_master(self, encryption_key: str) -> bytes:
+        memo = (self._dir, hashlib.sha256(encryption_key.encode("utf-8")).digest())
         with _STATE_LOCK:
             held = _DERIVED_KEYS.get(memo)
         if held is not None:
             return held
-        salt = self._key_file(SALT_NAME, 16)
-        kdf = Scrypt(salt=salt, length=32, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P)
-        derived = base64.urlsafe_b64encode(kdf.derive(passphrase.encode("utf-8")))
+        derived = master_key(encryption_key, lambda: self._key_file(SALT_NAME, 16))
         with _STATE_LOCK:
             _DERIVED_KEYS[memo] = derived
         return derived
 
     # -- entries ----------------------------------------------------------------------
 
-    def _read_entry(self, path: str):
-        """The entry document at ``path``, or None for anything but a good entry."""
+    def _read_entry(self, path: str, name: str, ekey):
+        """The entry document at ``path``, or None for anything but a good entry this credential can open."""
+        if ekey is None:
+            return None
         try:
             fd = os.open(path, os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC)
         except OSError as err:
@@ -743,23 +1047,8 @@ class TokenCache:
             raise self._io_error(f"read {path}", err) from None
         finally:
             os.close(fd)
-        return self._decode(b"".join(chunks))
-
-    def _decode(self, raw: bytes):
-        if not raw:
-            return None
-        if self._fernet is not None:
-            try:
-                raw = self._fernet.decrypt(raw)
-            except (InvalidToken, ValueError, TypeError):
-                return None
-        return _parse_document(raw)
-
-    def _encode(self, document: dict) -> bytes:
-        raw = _canonical(document)
-        if self._fernet is not None:
-            raw = self._fernet.encrypt(raw)
-        return raw
+        secret = open_envelope(b"".join(chunks), ekey, name)
+        return None if secret is None else _parse_secret(secret)
 
     def _write_tmp(self, name: str, data: bytes) -> str:
         """Write ``data`` to a new private temporary file beside ``name``; return its path."""
@@ -783,9 +1072,12 @@ class TokenCache:
         os.close(fd)
         return tmp
 
-    def _write_entry(self, key: str, document: dict) -> None:
+    def _write_entry(self, key: str, ekey, meta: dict, secret: dict) -> None:
+        if ekey is None:
+            return  # no cryptography: the token stays in memory, never in clear on disk
         path = self._path(key, ENTRY_SUFFIX)
-        tmp = self._write_tmp(key + ENTRY_SUFFIX, self._encode(document))
+        meta = dict(meta, expires_at=secret["expires_at"], obtained_at=secret["obtained_at"])
+        tmp = self._write_tmp(key + ENTRY_SUFFIX, seal_envelope(ekey, key, meta, secret))
         try:
             os.replace(tmp, path)
         except OSError as err:
@@ -889,7 +1181,8 @@ class TokenCache:
                 if age > _STALE_TMP:
                     _unlink_quietly(path)
             elif name.endswith(ENTRY_SUFFIX):
-                if age > _DAY:
+                # Read without the lock first, so fresh entries cost no lock.
+                if _stale_entry(_read_small_file(path), age, now, os.path.lexists(path)):
                     self._drop_locked(name[: -len(ENTRY_SUFFIX)], path, age, now)
             elif name.endswith(LOCK_SUFFIX):
                 key = name[: -len(LOCK_SUFFIX)]
@@ -916,13 +1209,7 @@ class TokenCache:
                 except OSError:
                     return  # in use right now: leave it for a later sweep
             if entry_path is not None:
-                document = self._read_entry(entry_path)
-                if document is None:
-                    stale = age > _STALE_UNREADABLE and os.path.lexists(entry_path)
-                else:
-                    expires_at = document["expires_at"]
-                    stale = expires_at is None or now - expires_at > _DAY
-                if not stale:
+                if not _stale_entry(_read_small_file(entry_path), age, now, os.path.lexists(entry_path)):
                     return
                 _unlink_quietly(entry_path)
             if fd is not None:
@@ -945,13 +1232,51 @@ def _as_fernet_key(text: str):
     return text.encode("ascii")
 
 
-def _parse_document(raw: bytes):
-    """An entry document from its (decrypted) JSON bytes, or None for anything but a good entry."""
+def _memo_entry_key(memo: tuple, derive) -> bytes:
+    with _STATE_LOCK:
+        held = _ENTRY_KEYS.get(memo)
+    if held is None:
+        held = derive()
+        with _STATE_LOCK:
+            _ENTRY_KEYS[memo] = held
+    return held
+
+
+def _secret_part(record: dict, expires_at, obtained_at, identity_fp: str) -> dict:
+    """What an entry keeps encrypted: the token record, and the times and identity it is judged by."""
+    return {"record": record, "expires_at": expires_at, "obtained_at": obtained_at, "identity_fp": identity_fp}
+
+
+def _old_format(raw) -> bool:
+    """An entry an earlier version wrote: a Fernet token, or the clear version 1 document."""
+    if not raw:
+        return False
+    if raw.startswith(b"gAAAAA"):  # Fernet's version byte 0x80, base64url
+        return True
+    if raw[:1] != b"{":
+        return False
     try:
         document = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        return None
-    if not isinstance(document, dict) or document.get("v") != ENTRY_VERSION:
+        return False
+    return isinstance(document, dict) and document.get("v") == 1
+
+
+def _stale_entry(raw, age: float, now: float, present: bool) -> bool:
+    """Whether the sweep removes an entry: long expired, of an older format, or unreadable for a week."""
+    if raw is not None and _old_format(raw):
+        # Never served again, and possibly a token in clear: gone at the first sweep.
+        return True
+    meta = None if raw is None else envelope_metadata(raw)
+    if meta is None:
+        return age > _STALE_UNREADABLE and present
+    expires_at = meta["expires_at"]
+    return age > _DAY and (expires_at is None or now - expires_at > _DAY)
+
+
+def _parse_secret(document: dict):
+    """The decrypted part of an entry, checked; None for anything but a good entry."""
+    if not isinstance(document, dict):
         return None
     record = document.get("record")
     expires_at = document.get("expires_at")

@@ -164,12 +164,21 @@ def cache_identity(creds: ClientCredentials, profile: VendorProfile, params: dic
     return identity, secrets
 
 
-def _client_cert_material(params: dict) -> str | None:
-    # A certificate-bound token (RFC 8705) is only usable with its certificate.
+def _client_cert_material(params: dict) -> list:
+    """The client certificate and its private key, as secret material of the cache key.
+
+    A certificate-bound token (RFC 8705) is only usable with its certificate.
+    The key is what a client without a secret (tls_client_auth) proves itself
+    with: it keys the cache entry's encryption, which a public certificate
+    alone could not protect.
+    """
     path = params.get("client_cert")
     if not path:
-        return None
-    return _read_key_material(path, "client_cert").decode("latin-1")
+        return []
+    material = [_read_key_material(path, "client_cert").decode("latin-1")]
+    if params.get("client_key"):
+        material.append(_read_key_material(params["client_key"], "client_key").decode("latin-1"))
+    return material
 
 
 def fetch_token(creds: ClientCredentials, profile: VendorProfile, client: HttpClient) -> tuple[dict, float | None]:
@@ -244,9 +253,7 @@ def get_token(params: dict, profile: VendorProfile = GENERIC) -> TokenOutcome:
         profile.check(params, warnings)
         options = http_options(params)
         identity, secrets = cache_identity(creds, profile, params)
-        cert = _client_cert_material(params)
-        if cert:
-            secrets.append(cert)
+        secrets.extend(_client_cert_material(params))
         cache = token_cache(params)
 
         def fetch():

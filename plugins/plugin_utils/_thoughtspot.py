@@ -19,6 +19,7 @@ def revoke_at_end_hooks(params: dict) -> tuple:
     directory = spool.current()
 
     def on_new_token(record: dict) -> None:
-        spool.remember(directory, CACHE_VENDOR, normalise_host(params["host"]), record["access_token"], params)
+        spool.remember(directory, CACHE_VENDOR, normalise_host(params["host"]), record["access_token"], params,
+                       expires_at=record.get("expires_at"), obtained_at=record.get("obtained_at"))
 
     return spool.cache_dir(directory), on_new_token

@@ -12,6 +12,7 @@ import requests
 from conftest import assert_absent, assert_no_traceback, files_text
 
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import fingerprint
+from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import list_entries
 
 VENDOR = "thoughtspot"
 
@@ -83,10 +84,12 @@ def test_token_types_and_auth_ways(sim, ts_task, cache_dir, token_type, way):
     assert _validate(sim, first["access_token"]) == 200
     # The secret, the password and the token never reach the output, at -vvvv.
     assert_absent([options.get("secret_key"), options.get("password"), first["access_token"]], run)
-    # The cache keeps the token, never the key or password it was got with.
+    # The cache keeps the token encrypted under the secret, never the key or password it was got with;
+    # its clear metadata names the user (the second run below is served from it).
     cached = files_text(cache_dir)
-    assert first["access_token"] in cached
+    assert first["access_token"] not in cached
     assert all(secret not in cached for secret in (options.get("secret_key"), options.get("password")) if secret)
+    assert [entry["client_id"] for entry in list_entries(str(cache_dir))] == [options["username"]]
 
     second = ts_task("token", options)[1]
     assert second["changed"] is False and second["source"] == "file"

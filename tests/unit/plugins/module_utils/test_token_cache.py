@@ -280,13 +280,22 @@ def test_entry_document_format(cache_dir):
     clock = FakeClock()
     cache = TokenCache(cache_dir=cache_dir, clock=clock)
     cache.get_or_fetch(IDENTITY, SECRETS, Fetcher(lifetime=600, clock=clock))
+    name = cache.key_for(IDENTITY, SECRETS)
     with open(entry_path(cache), "rb") as handle:
-        doc = json.loads(handle.read())
-    assert doc["v"] == 1
-    assert doc["record"] == {"access_token": f"{TOKEN}-1", "token_type": "Bearer"}
-    assert doc["expires_at"] == clock.now + 600
-    assert doc["obtained_at"] == clock.now
-    assert doc["identity_fp"].startswith("sha256:")
+        raw = handle.read()
+    doc = json.loads(raw)
+    # An envelope: small metadata in clear, the record encrypted under the credential's own key.
+    assert doc["v"] == 2 and doc["alg"] == "A256GCM"
+    assert doc["meta"] == {"vendor": "thoughtspot", "host": "idp.example.test", "client_id": "svc-reporting",
+                           "expires_at": clock.now + 600, "obtained_at": clock.now}
+    assert "record" not in doc and TOKEN.encode() not in raw
+    with open(os.path.join(cache_dir, ".hmac_key"), "rb") as handle:
+        mac = tc._secret_mac(tc._secret_document(SECRETS), handle.read())
+    inner = tc.open_envelope(raw, tc.derive_entry_key(None, mac, tc.KDF_LABEL_FILE), name)
+    assert inner["record"] == {"access_token": f"{TOKEN}-1", "token_type": "Bearer"}
+    assert inner["expires_at"] == clock.now + 600
+    assert inner["obtained_at"] == clock.now
+    assert inner["identity_fp"].startswith("sha256:")
 
 
 def test_damaged_hmac_key_file_is_replaced(cache_dir):
@@ -354,7 +363,7 @@ def test_hand_written_entry_without_expiry_is_a_miss(cache_dir):
     cache.get_or_fetch(IDENTITY, SECRETS, Fetcher())
     path = entry_path(cache)
     doc = json.loads(read_bytes(path))
-    doc["expires_at"] = None
+    doc["meta"]["expires_at"] = None  # the clear copy is authenticated: an edit makes a miss
     with open(path, "w") as handle:
         json.dump(doc, handle)
     tc.clear_memory()
@@ -438,7 +447,14 @@ def test_encrypted_with_a_fernet_key(cache_dir):
     _assert_nothing_in_clear(cache_dir)
     assert not os.path.exists(os.path.join(cache_dir, ".salt"))  # a real key needs no salt
     raw = read_bytes(entry_path(cache))
-    assert json.loads(fernet.Fernet(key.encode()).decrypt(raw))["record"] == first.record
+    # The key alone opens nothing: the entry's key also needs the client's secret.
+    with pytest.raises(fernet.InvalidToken):
+        fernet.Fernet(key.encode()).decrypt(raw)
+    with open(os.path.join(cache_dir, ".hmac_key"), "rb") as handle:
+        mac = tc._secret_mac(tc._secret_document(SECRETS), handle.read())
+    master = tc.master_key(key, lambda: None)
+    entry_key = tc.derive_entry_key(master, mac, tc.KDF_LABEL_FILE)
+    assert tc.open_envelope(raw, entry_key, cache.key_for(IDENTITY, SECRETS))["record"] == first.record
 
     tc.clear_memory()
     again = TokenCache(cache_dir=cache_dir, encryption_key=key).get_or_fetch(IDENTITY, SECRETS, fetch)
@@ -516,11 +532,11 @@ def _valid_entry_bytes(cache):
         lambda good: b"\x00\xff\xfe garbage \x80",
         lambda good: b"[]",
         lambda good: b'{"v": 2, "record": {}, "expires_at": 4102444800, "obtained_at": 1}',
-        lambda good: good.replace(b'"record":{', b'"record":["x",{').replace(b'},"v"', b'}],"v"'),
-        lambda good: good.replace(b'"identity_fp":"sha256:', b'"identity_fp":"sha256:0'),
+        lambda good: good.replace(b'"ct":"', b'"ct":"AAAA'),
+        lambda good: good.replace(b'"client_id":"svc-reporting"', b'"client_id":"svc-reportinG"'),
         lambda good: good.replace(b'"expires_at":', b'"expires_at":"later","x":'),
     ],
-    ids=["empty", "truncated", "brace", "binary", "list", "version", "record", "identity", "expiry"],
+    ids=["empty", "truncated", "brace", "binary", "list", "version", "ciphertext", "metadata", "expiry"],
 )
 def test_damaged_entry_is_a_miss(cache_dir, damage):
     cache = TokenCache(cache_dir=cache_dir)
