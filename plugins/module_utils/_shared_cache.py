@@ -275,6 +275,29 @@ class RedisLayer:
         except (InvalidToken, ValueError, TypeError):
             return None  # another key, or damaged: a miss, overwritten by the next fetch
 
+    def read_checked(self, key: str) -> tuple:
+        """``(present, plain)``: whether an entry of ``key`` exists, and its decrypted bytes or None.
+
+        For callers that must tell "nothing there" from "something there that
+        this key cannot open" (the hand-off records of writes that make a secret).
+        """
+        raw = self._call("get", PREFIX + "entry:" + key)
+        if not raw:
+            return False, None
+        if len(raw) > _MAX_ENTRY_BYTES:
+            return True, None
+        from cryptography.fernet import InvalidToken  # pylint: disable=import-outside-toplevel
+
+        try:
+            return True, self._material()[1].decrypt(raw)
+        except (InvalidToken, ValueError, TypeError):
+            return True, None
+
+    def server_time(self) -> float:
+        """The server's clock (TIME), in epoch seconds: one clock for every runner that shares the server."""
+        seconds, micros = self._call("time")
+        return int(seconds) + int(micros) / 1e6
+
     def write(self, key: str, plain: bytes, ttl: float) -> None:
         """Store an entry, encrypted, for ``ttl`` seconds."""
         self._call("set", PREFIX + "entry:" + key, self._material()[1].encrypt(plain), px=max(1, int(ttl * 1000)))

@@ -227,6 +227,10 @@ def main():
     for secret in ("api_key", "authorization"):
         if result.get(secret):
             module.no_log_values.add(result[secret])
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
+    if result.pop("failed", False):
+        module.fail_json(**result)
     module.exit_json(**result)
 
 

@@ -26,11 +26,16 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import tempfile
 
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import OptionError, fingerprint
-from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import _fsync_dir, _unlink_quietly
+from ansible_collections.apiauth.saas.plugins.module_utils._fileio import (
+    atomic_write,
+    ensure_private_dir,
+    open_private_dir,
+    private_dir_problem,
+    read_private_file,
+)
 
 ENV_NAME = "APIAUTH_SAAS_REVOKE_DIR"
 CALLBACK = "apiauth.saas.revoke_at_end"
@@ -42,7 +47,7 @@ CONNECTION_OPTIONS = ("validate_certs", "ca_path", "client_cert", "client_key", 
 def create() -> str:
     """A new private spool directory for one run."""
     path = tempfile.mkdtemp(prefix="apiauth-saas-revoke-")
-    os.mkdir(os.path.join(path, "pending"), 0o700)
+    ensure_private_dir(os.path.join(path, "pending"), "The revoke spool directory", OptionError)
     return path
 
 
@@ -54,13 +59,14 @@ def current() -> str:
             f"revoke_at_end=true needs the callback {CALLBACK}: enable it with callbacks_enabled = {CALLBACK} "
             "in the [defaults] section of ansible.cfg, or ANSIBLE_CALLBACKS_ENABLED, and run ansible-playbook."
         )
-    try:
-        info = os.lstat(path)
-    except OSError:
+    if not os.path.lexists(path):
         raise OptionError(f"{ENV_NAME} names {path}, which does not exist: was the run started by "
-                          f"ansible-playbook with the callback {CALLBACK}?") from None
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
-        raise OptionError(f"{ENV_NAME} names {path}, which is not a private directory of this user (0700).")
+                          f"ansible-playbook with the callback {CALLBACK}?")
+    for directory in (path, os.path.join(path, "pending")):
+        problem = private_dir_problem(directory)
+        if problem is not None:
+            raise OptionError(f"{ENV_NAME} names {path}, which is not a private directory of this user (0700): "
+                              f"{directory} {problem}.")
     return path
 
 
@@ -73,23 +79,22 @@ def remember(spool: str, vendor: str, host: str, token: str, params: dict) -> No
     entry = {"vendor": vendor, "host": host, "token": token,
              "options": {name: params.get(name) for name in CONNECTION_OPTIONS if params.get(name) is not None}}
     pending = os.path.join(spool, "pending")
-    fd, tmp = tempfile.mkstemp(prefix=".entry-", dir=pending)
+    data = json.dumps(entry).encode("utf-8")
+    dir_fd = open_private_dir(pending, "The revoke spool directory", OptionError)
     try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(entry, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, os.path.join(pending, fingerprint(token, 32).replace(":", "-") + ".json"))
-        _fsync_dir(pending)
+        atomic_write(fingerprint(token, 32).replace(":", "-") + ".json", data, dir_fd=dir_fd)
     except OSError as exc:
-        _unlink_quietly(tmp)
         raise OptionError(f"Cannot note the token for revocation in {pending}: {exc.strerror or exc}.") from None
+    finally:
+        os.close(dir_fd)
 
 
 def pending_entries(spool: str) -> list:
     """The tokens noted so far, as (path, entry) pairs; unreadable files are skipped."""
     pending = os.path.join(spool, "pending")
     entries = []
+    if private_dir_problem(pending) is not None:
+        return entries  # a directory someone else could have filled: nothing in it is trusted
     try:
         names = sorted(os.listdir(pending))
     except OSError:
@@ -98,10 +103,12 @@ def pending_entries(spool: str) -> list:
         if not name.endswith(".json"):
             continue
         path = os.path.join(pending, name)
+        raw = read_private_file(path, 1024 * 1024)
+        if raw is None:
+            continue
         try:
-            with open(path, encoding="utf-8") as handle:
-                entry = json.load(handle)
-        except (OSError, ValueError):
+            entry = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
             continue
         if isinstance(entry, dict) and isinstance(entry.get("token"), str) and isinstance(entry.get("host"), str):
             entries.append((path, entry))
