@@ -110,6 +110,9 @@ ENTRY_VERSION = 1
 ENTRY_SUFFIX = ".entry"
 LOCK_SUFFIX = ".lock"
 HMAC_KEY_NAME = ".hmac_key"
+# Hand-off records of writes that make a secret (``_write_flight``), kept in the same directory.
+HANDOFF_SUFFIX = ".handoff"
+HANDOFF_MAX_AGE = 600.0
 SALT_NAME = ".salt"
 
 # How long a caller waits for another process's fetch before fetching itself.
@@ -799,6 +802,10 @@ class TokenCache:
                 key = name[: -len(LOCK_SUFFIX)]
                 if age > _DAY and key + ENTRY_SUFFIX not in present:
                     self._drop_locked(key, None, age, now)
+            elif name.endswith(HANDOFF_SUFFIX):
+                # A write's hand-off record holds a secret and is used for minutes only (see _write_flight).
+                if age > HANDOFF_MAX_AGE:
+                    unlink_quietly(path)
 
     def _drop_locked(self, key: str, entry_path, age: float, now: float) -> None:
         """Remove a stale entry (if ``entry_path``) and its lock file, under its lock.

@@ -58,6 +58,8 @@ from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import (
     _SCRYPT_N,
     _SCRYPT_P,
     _SCRYPT_R,
+    HANDOFF_MAX_AGE,
+    HANDOFF_SUFFIX,
     HAS_CRYPTOGRAPHY,
     SharedUnavailable,
     _as_fernet_key,
@@ -67,10 +69,9 @@ from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import (
 # How long a run waits for another run's write before giving up (sending nothing).
 WRITE_LOCK_WAIT = 300.0
 # How long a hand-off record may be used, and then lives on disk at most.
-HANDOFF_TTL = 600.0
+HANDOFF_TTL = HANDOFF_MAX_AGE
 NAME_PREFIX = "write-"
 LOCK_SUFFIX = ".lock"
-HANDOFF_SUFFIX = ".handoff"
 RECORD_VERSION = 1
 _MAGIC_PLAIN = b"apiauth.saas hand-off v1 plain\n"
 _MAGIC_SEALED = b"apiauth.saas hand-off v1 sealed\n"

@@ -808,11 +808,17 @@ def _apply_post_fault(fault: Fault, response: Response) -> Response:
     payload = json.loads(response.body)
     if not isinstance(payload, dict):
         return response
-    name = fault.spec["field"]
+    # "a.b.c" names a field inside nested objects (e.g. GraphQL's data.generateApiKey.validUntil).
+    *parents, name = fault.spec["field"].split(".")
+    holder = payload
+    for part in parents:
+        holder = holder.get(part) if isinstance(holder, dict) else None
+    if not isinstance(holder, dict):
+        return response
     if fault.kind == "missing_field":
-        payload.pop(name, None)
+        holder.pop(name, None)
     else:
-        payload[name] = fault.spec["value"]
+        holder[name] = fault.spec["value"]
     response.body = json.dumps(payload).encode("utf-8")
     return response
 
