@@ -585,6 +585,8 @@ class SimApp:  # pylint: disable=too-many-public-methods
         count = spec.get("count", 1)
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
             raise AdminError("count must be an integer >= 1")
+        if spec.get("method") is not None and not isinstance(spec["method"], str):
+            raise AdminError("method must be an HTTP method name (a string)")
 
         def number(name: str, required: bool) -> None:
             value = spec.get(name)
@@ -625,13 +627,17 @@ class SimApp:  # pylint: disable=too-many-public-methods
             queue.popleft()
         return fault
 
-    def take_fault(self, vendor: str, wildcard: bool = True) -> Fault | None:
+    def take_fault(self, vendor: str, wildcard: bool = True, method: str | None = None) -> Fault | None:
         """Consume one application of the next fault for a request of queue ``vendor``
-        (then of ``"*"`` when ``wildcard``: token endpoints only)."""
+        (then of ``"*"`` when ``wildcard``: token endpoints only). A fault whose spec names a
+        ``method`` waits at the head of its queue for a request of that method."""
         with self.lock:
             for key in (vendor, "*") if wildcard else (vendor,):
                 queue = self._faults.get(key)
                 if queue:
+                    wanted = queue[0].spec.get("method")
+                    if wanted is not None and method is not None and wanted.upper() != method.upper():
+                        continue
                     return self._consume(queue)
         return None
 
@@ -962,7 +968,7 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             endpoint = other.kind if other is not None else endpoint
         audit = app.new_audit(method, path, query, vendor, endpoint, peer, listener)
 
-        fault = (app.take_fault(route.fault_queue, wildcard=route.kind == "token")
+        fault = (app.take_fault(route.fault_queue, wildcard=route.kind == "token", method=method)
                  if route is not None and route.fault_queue else None)
         if fault is not None:
             audit["fault"] = fault.kind
