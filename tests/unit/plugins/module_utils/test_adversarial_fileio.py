@@ -20,18 +20,28 @@ import time
 import pytest
 
 from ansible_collections.apiauth.saas.plugins.module_utils import _thrive_apikey as tk
-from ansible_collections.apiauth.saas.plugins.module_utils import _write_flight as wf
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import CacheError, OptionError
 from ansible_collections.apiauth.saas.plugins.module_utils._fileio import atomic_write, ensure_private_dir
-from ansible_collections.apiauth.saas.plugins.module_utils._recovery import (
-    RecoveryFileError,
-    check_recovery_file,
-    write_recovery_file,
-)
+from ansible_collections.apiauth.saas.plugins.module_utils import _recovery
+from ansible_collections.apiauth.saas.plugins.module_utils._recovery import RecoveryFileError, write_recovery_file
 from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import TokenCache
 from ansible_collections.apiauth.saas.plugins.plugin_utils import _revoke_spool as spool
 
 KEY = "K7" * 24
+
+
+class _LazyModule:
+    """_write_flight, imported when a test first uses it (the directory tests need only the other modules)."""
+
+    def __getattr__(self, name):
+        from ansible_collections.apiauth.saas.plugins.module_utils import (  # pylint: disable=import-outside-toplevel
+            _write_flight,
+        )
+
+        return getattr(_write_flight, name)
+
+
+wf = _LazyModule()
 RECORD = {"tenant_id": "t1", "api_key": KEY}
 TARGET = {"write": "test", "tenant_id": "t1"}
 
@@ -90,14 +100,14 @@ def test_recovery_file_that_is_a_link_or_in_a_loose_directory_is_refused(tmp_pat
     decoy.write_text("{}")
     link = tmp_path / "key.json"
     link.symlink_to(decoy)
-    for call in (lambda: check_recovery_file(str(link)), lambda: write_recovery_file(str(link), RECORD)):
+    for call in (lambda: _recovery.check_recovery_file(str(link)), lambda: write_recovery_file(str(link), RECORD)):
         assert os.path.islink(link)
         with pytest.raises(RecoveryFileError, match="symbolic link"):
             call()
     assert decoy.read_text() == "{}"
     loose = _decoy(tmp_path, "loose")
     with pytest.raises(RecoveryFileError, match="open to other users"):
-        check_recovery_file(str(loose / "key.json"))
+        _recovery.check_recovery_file(str(loose / "key.json"))
     with pytest.raises(RecoveryFileError, match="open to other users"):
         write_recovery_file(str(loose / "key.json"), RECORD)
     assert not list(loose.iterdir())
@@ -116,7 +126,7 @@ def test_recovery_directory_of_another_user_is_refused(tmp_path):
     os.chown(foreign, 65534, 65534)
     assert os.stat(foreign).st_uid == 65534
     with pytest.raises(RecoveryFileError, match="another user"):
-        check_recovery_file(str(foreign / "key.json"))
+        _recovery.check_recovery_file(str(foreign / "key.json"))
     with pytest.raises(RecoveryFileError, match="another user"):
         write_recovery_file(str(foreign / "key.json"), RECORD)
     assert not list(foreign.iterdir())
