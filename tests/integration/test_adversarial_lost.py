@@ -300,8 +300,6 @@ def test_two_rotation_playbooks_make_one_key(sim, run_playbook, tmp_path, cache_
             (lambda store=store: run_playbook(str(PLAYBOOKS / "rotate_thrive_apikey.yml"), env=env, verbosity=4,
                                               extra_vars=_thrive_vars(sim, store)))
             for store in stores])
-    # Positive control: both runs' workers had the write lock file open at one moment (one held it, one waited).
-    assert watch.most == 2, f"the runs did not overlap in the critical window ({watch.most})"
     for run in runs:
         assert run.rc == 0, run.output[-4000:]
         assert_no_traceback(run)
@@ -309,6 +307,8 @@ def test_two_rotation_playbooks_make_one_key(sim, run_playbook, tmp_path, cache_
     assert sim.thrive_keys("staging", sim.demo_vars()["thrive_tenant_id"]) == 1
     keys = [json.loads(store.read_text())["thrive_api_key"] for store in stores]
     assert keys[0] == keys[1] and _me_works(sim, keys[0])
+    # Positive control: both runs' workers had the write lock file open at one moment (one held it, one waited).
+    assert watch.most == 2, f"the runs did not overlap in the critical window ({watch.most})"
     texts = [" ".join(run.stdout.split()) for run in runs]
     assert sum("New key generated" in text for text in texts) == 1
     assert sum("another run generated this key" in text for text in texts) == 1
@@ -338,14 +338,14 @@ def test_two_client_rotations_make_one_secret(sim, run_playbook, tmp_path, cache
                 extra_vars={"thoughttrace_client_name": name, "secret_store_file_path": str(store),
                             "secret_store_file_format": "yaml"}))
             for store in stores])
-    assert watch.most == 2, f"the runs did not overlap in the critical window ({watch.most})"
+    rotations = [e for e in sim.audit(THOUGHTTRACE) if e.get("operation") == "new_secret"]
+    assert len(rotations) == 1 and rotations[0]["fault"] == "delay"
     for run in runs:
         assert run.rc == 0, run.output[-4000:]
         assert_no_traceback(run)
-    rotations = [e for e in sim.audit(THOUGHTTRACE) if e.get("operation") == "new_secret"]
-    assert len(rotations) == 1 and rotations[0]["fault"] == "delay"
     held = [yaml.safe_load(store.read_text()) for store in stores]
     assert held[0]["client_secret"] == held[1]["client_secret"] != created["client_secret"]
+    assert watch.most == 2, f"the runs did not overlap in the critical window ({watch.most})"
     from test_role_playbooks import _token_works  # pylint: disable=import-outside-toplevel
 
     assert _token_works(sim, held[0]["client_id"], held[0]["client_secret"])
@@ -361,11 +361,11 @@ def test_two_creations_of_one_client_make_one(sim, run_playbook, tmp_path, cache
         (run_a, a), (run_b, b) = _together(
             lambda: _client(run_playbook, tmp_path, {"name": name}, name="a", env=env),
             lambda: _client(run_playbook, tmp_path, {"name": name}, name="b", env=env))
-    assert watch.most == 2, f"the runs did not overlap in the critical window ({watch.most})"
     creates = [e for e in sim.audit(THOUGHTTRACE) if e.get("operation") == "create"]
     assert len(creates) == 1 and len([c for c in sim.thoughttrace_clients() if c["name"] == name]) == 1
     assert not a.get("failed") and not b.get("failed"), (a.get("msg"), b.get("msg"))
     assert a["client_secret"] == b["client_secret"] and a["client_id"] == b["client_id"]
+    assert watch.most == 2, f"the runs did not overlap in the critical window ({watch.most})"
     assert sorted([a["changed"], b["changed"]]) == [False, True]
     waiter = a if not a["changed"] else b
     assert "another run" in waiter["reason"] and waiter["actions"] == []
@@ -400,15 +400,15 @@ def test_overlapping_tasks_on_two_controllers_share_one_key_through_redis(sim, r
                 lambda: _thrive(run_playbook, tmp_path, name="a", env=envs[0]),
                 lambda: _thrive(run_playbook, tmp_path, name="b", env=envs[1]))
         watcher.join(70)
-        # Positive control: each controller held its own local lock at the same moment, and the
-        # server's write lock existed: both runs were inside the write at once.
-        assert watch.most == 2 and len(watch.files_at_most) == 2, watch.files_at_most
-        assert seen_server_lock
         for run in (run_a, run_b):
             assert run.rc == 0, run.output[-4000:]
         assert len(_mutation_entries(sim)) == 1
         assert key_a == key_b and _me_works(sim, key_a)
         assert sorted([a["generated"], b["generated"]]) == [False, True]
+        # Positive control: each controller held its own local lock at the same moment, and the
+        # server's write lock existed: both runs were inside the write at once.
+        assert watch.most == 2 and len(watch.files_at_most) == 2, watch.files_at_most
+        assert seen_server_lock
         values = b"".join(server.client().get(k) or b"" for k in server.client().keys("*"))
         assert key_a.encode() not in values + server.dump(), "the shared hand-off record is encrypted"
         for run in (run_a, run_b):
