@@ -21,6 +21,9 @@ from conftest import assert_absent, assert_no_traceback, files_text, strong_secr
 
 THRIVE = "thrive-tenants"
 THOUGHTTRACE = "thoughttrace-admin"
+# How long the first write's answer takes in the concurrency tests: long enough for the second run,
+# started at the same moment but slowed by a loaded machine, to reach the write while the first holds it.
+OVERLAP_DELAY = 10
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -293,7 +296,7 @@ def test_two_rotation_playbooks_make_one_key(sim, run_playbook, tmp_path, cache_
     # With a cache encryption key, the hand-off record in the cache directory is encrypted too.
     env = {"XDG_CACHE_HOME": str(tmp_path / "xdg"), "APIAUTH_SAAS_CA_PATH": sim.demo_vars()["sim_ca_path"],
            "APIAUTH_SAAS_CACHE_ENCRYPTION_KEY": strong_secret("cache-")}
-    sim.add_faults(THRIVE, [{"kind": "delay", "seconds": 4}])
+    sim.add_faults(THRIVE, [{"kind": "delay", "seconds": OVERLAP_DELAY}])
     stores = [tmp_path / "store-a.json", tmp_path / "store-b.json"]
     with OverlapWatch([cache_dir]) as watch:
         runs = _together(*[
@@ -329,7 +332,7 @@ def test_two_client_rotations_make_one_secret(sim, run_playbook, tmp_path, cache
     env = {"XDG_CACHE_HOME": str(tmp_path / "xdg"), "APIAUTH_SAAS_CA_PATH": sim.demo_vars()["sim_ca_path"],
            "APIAUTH_SAAS_CACHE_ENCRYPTION_KEY": "k" * 43 + "="}
     sim.clear_audit()
-    sim.add_faults(THOUGHTTRACE, [{"kind": "delay", "seconds": 4, "method": "POST"}])
+    sim.add_faults(THOUGHTTRACE, [{"kind": "delay", "seconds": OVERLAP_DELAY, "method": "POST"}])
     stores = [tmp_path / "tt-a.yaml", tmp_path / "tt-b.yaml"]
     with OverlapWatch([cache_dir]) as watch:
         runs = _together(*[
@@ -356,7 +359,7 @@ def test_two_client_rotations_make_one_secret(sim, run_playbook, tmp_path, cache
 def test_two_creations_of_one_client_make_one(sim, run_playbook, tmp_path, cache_dir):
     name = f"Twin {tmp_path.name}"
     env = {"APIAUTH_SAAS_CACHE_ENCRYPTION_KEY": strong_secret("cache-")}
-    sim.add_faults(THOUGHTTRACE, [{"kind": "delay", "seconds": 4, "method": "POST"}])
+    sim.add_faults(THOUGHTTRACE, [{"kind": "delay", "seconds": OVERLAP_DELAY, "method": "POST"}])
     with OverlapWatch([cache_dir]) as watch:
         (run_a, a), (run_b, b) = _together(
             lambda: _client(run_playbook, tmp_path, {"name": name}, name="a", env=env),
@@ -383,7 +386,7 @@ def test_overlapping_tasks_on_two_controllers_share_one_key_through_redis(sim, r
         envs = [{"APIAUTH_SAAS_CACHE_DIR": str(d), "APIAUTH_SAAS_CACHE_BACKEND": "redis",
                  "APIAUTH_SAAS_CACHE_REDIS_URL": server.url, "APIAUTH_SAAS_CACHE_REDIS_PASSWORD": server.password,
                  "APIAUTH_SAAS_CACHE_ENCRYPTION_KEY": encryption_key} for d in dirs]
-        sim.add_faults(THRIVE, [{"kind": "delay", "seconds": 4}])
+        sim.add_faults(THRIVE, [{"kind": "delay", "seconds": OVERLAP_DELAY}])
         seen_server_lock = []
 
         def watch_server():
