@@ -550,7 +550,7 @@ class TokenCache:
 
     def _make_dir(self) -> None:
         # The same checks as every directory that holds secrets: ours, 0700, not a link.
-        ensure_private_dir(self._dir, "The token cache directory", CacheError)
+        ensure_private_dir(self._dir, "The token cache directory (cache_dir)", CacheError)
 
     def _key_file(self, name: str, size: int) -> bytes:
         """Read ``<dir>/<name>``, creating it with ``size`` random bytes if absent.
