@@ -21,9 +21,9 @@ from conftest import assert_absent, assert_no_traceback, files_text, strong_secr
 
 THRIVE = "thrive-tenants"
 THOUGHTTRACE = "thoughttrace-admin"
-# How long the first write's answer takes in the concurrency tests: long enough for the second run,
-# started at the same moment but slowed by a loaded machine, to reach the write while the first holds it.
-OVERLAP_DELAY = 10
+# In the concurrency tests the simulator holds the first write's answer until the test has seen the
+# second run waiting for the lock (at most this many seconds), so the runs overlap however loaded the machine.
+HOLD = {"kind": "delay", "seconds": 90, "hold": True}
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -70,13 +70,18 @@ def _lock_holders(directories) -> dict:
 
 
 class OverlapWatch:
-    """Polls /proc while runs go on: the largest number of processes seen at one moment in the write lock."""
+    """Polls /proc while runs go on: the largest number of processes seen at one moment in the write lock.
 
-    def __init__(self, directories) -> None:
+    Once ``processes`` processes hold write lock files (``files`` of them distinct), ``on_overlap()``
+    is called: the test then lets the simulator answer the held write.
+    """
+
+    def __init__(self, directories, on_overlap=None, processes: int = 2, files: int = 1) -> None:
         self.directories = list(directories)
         self.most = 0
         self.files_at_most: set = set()
-        self.snapshots: list = []
+        self._on_overlap = on_overlap
+        self._wanted = (processes, files)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
 
@@ -86,6 +91,9 @@ class OverlapWatch:
             count = len(set().union(*holders.values())) if holders else 0
             if count > self.most:
                 self.most, self.files_at_most = count, set(holders)
+            if self._on_overlap is not None and count >= self._wanted[0] and len(holders) >= self._wanted[1]:
+                self._on_overlap()
+                self._on_overlap = None
             time.sleep(0.02)
 
     def __enter__(self) -> "OverlapWatch":
@@ -250,7 +258,7 @@ def test_recovery_directory_swapped_for_a_link_mid_request(sim, run_playbook, tm
     fallback_decoy.mkdir(mode=0o755)
     fallback_decoy.chmod(0o755)
     (cache_dir.parent / "recovery").symlink_to(fallback_decoy)
-    sim.add_faults(THRIVE, [{"kind": "delay", "seconds": 4}])
+    sim.add_faults(THRIVE, [HOLD])
 
     swapped = threading.Event()
 
@@ -262,6 +270,7 @@ def test_recovery_directory_swapped_for_a_link_mid_request(sim, run_playbook, tm
             os.rename(recovery_dir, tmp_path / "moved-away")
             os.symlink(decoy, recovery_dir)
             swapped.set()
+        sim.release_held()  # THRIVE answers only now, after the swap
 
     swapper = threading.Thread(target=swap)
     swapper.start()
@@ -296,9 +305,9 @@ def test_two_rotation_playbooks_make_one_key(sim, run_playbook, tmp_path, cache_
     # With a cache encryption key, the hand-off record in the cache directory is encrypted too.
     env = {"XDG_CACHE_HOME": str(tmp_path / "xdg"), "APIAUTH_SAAS_CA_PATH": sim.demo_vars()["sim_ca_path"],
            "APIAUTH_SAAS_CACHE_ENCRYPTION_KEY": strong_secret("cache-")}
-    sim.add_faults(THRIVE, [{"kind": "delay", "seconds": OVERLAP_DELAY}])
+    sim.add_faults(THRIVE, [HOLD])
     stores = [tmp_path / "store-a.json", tmp_path / "store-b.json"]
-    with OverlapWatch([cache_dir]) as watch:
+    with OverlapWatch([cache_dir], sim.release_held) as watch:
         runs = _together(*[
             (lambda store=store: run_playbook(str(PLAYBOOKS / "rotate_thrive_apikey.yml"), env=env, verbosity=4,
                                               extra_vars=_thrive_vars(sim, store)))
@@ -306,7 +315,8 @@ def test_two_rotation_playbooks_make_one_key(sim, run_playbook, tmp_path, cache_
     for run in runs:
         assert run.rc == 0, run.output[-4000:]
         assert_no_traceback(run)
-    assert len(_mutation_entries(sim)) == 1
+    summaries = [line for run in runs for line in run.stdout.splitlines() if "generated" in line or "kept" in line]
+    assert len(_mutation_entries(sim)) == 1, summaries
     assert sim.thrive_keys("staging", sim.demo_vars()["thrive_tenant_id"]) == 1
     keys = [json.loads(store.read_text())["thrive_api_key"] for store in stores]
     assert keys[0] == keys[1] and _me_works(sim, keys[0])
@@ -332,9 +342,9 @@ def test_two_client_rotations_make_one_secret(sim, run_playbook, tmp_path, cache
     env = {"XDG_CACHE_HOME": str(tmp_path / "xdg"), "APIAUTH_SAAS_CA_PATH": sim.demo_vars()["sim_ca_path"],
            "APIAUTH_SAAS_CACHE_ENCRYPTION_KEY": "k" * 43 + "="}
     sim.clear_audit()
-    sim.add_faults(THOUGHTTRACE, [{"kind": "delay", "seconds": OVERLAP_DELAY, "method": "POST"}])
+    sim.add_faults(THOUGHTTRACE, [dict(HOLD, method="POST")])
     stores = [tmp_path / "tt-a.yaml", tmp_path / "tt-b.yaml"]
-    with OverlapWatch([cache_dir]) as watch:
+    with OverlapWatch([cache_dir], sim.release_held) as watch:
         runs = _together(*[
             (lambda store=store: run_playbook(
                 str(PLAYBOOKS / "rotate_thoughttrace_client.yml"), env=env, verbosity=4,
@@ -359,8 +369,8 @@ def test_two_client_rotations_make_one_secret(sim, run_playbook, tmp_path, cache
 def test_two_creations_of_one_client_make_one(sim, run_playbook, tmp_path, cache_dir):
     name = f"Twin {tmp_path.name}"
     env = {"APIAUTH_SAAS_CACHE_ENCRYPTION_KEY": strong_secret("cache-")}
-    sim.add_faults(THOUGHTTRACE, [{"kind": "delay", "seconds": OVERLAP_DELAY, "method": "POST"}])
-    with OverlapWatch([cache_dir]) as watch:
+    sim.add_faults(THOUGHTTRACE, [dict(HOLD, method="POST")])
+    with OverlapWatch([cache_dir], sim.release_held) as watch:
         (run_a, a), (run_b, b) = _together(
             lambda: _client(run_playbook, tmp_path, {"name": name}, name="a", env=env),
             lambda: _client(run_playbook, tmp_path, {"name": name}, name="b", env=env))
@@ -386,7 +396,7 @@ def test_overlapping_tasks_on_two_controllers_share_one_key_through_redis(sim, r
         envs = [{"APIAUTH_SAAS_CACHE_DIR": str(d), "APIAUTH_SAAS_CACHE_BACKEND": "redis",
                  "APIAUTH_SAAS_CACHE_REDIS_URL": server.url, "APIAUTH_SAAS_CACHE_REDIS_PASSWORD": server.password,
                  "APIAUTH_SAAS_CACHE_ENCRYPTION_KEY": encryption_key} for d in dirs]
-        sim.add_faults(THRIVE, [{"kind": "delay", "seconds": OVERLAP_DELAY}])
+        sim.add_faults(THRIVE, [HOLD])
         seen_server_lock = []
 
         def watch_server():
@@ -398,7 +408,7 @@ def test_overlapping_tasks_on_two_controllers_share_one_key_through_redis(sim, r
 
         watcher = threading.Thread(target=watch_server, daemon=True)
         watcher.start()
-        with OverlapWatch(dirs) as watch:
+        with OverlapWatch(dirs, sim.release_held, processes=2, files=2) as watch:
             (run_a, a, key_a), (run_b, b, key_b) = _together(
                 lambda: _thrive(run_playbook, tmp_path, name="a", env=envs[0]),
                 lambda: _thrive(run_playbook, tmp_path, name="b", env=envs[1]))

@@ -375,6 +375,8 @@ class SimApp:  # pylint: disable=too-many-public-methods
         self._faults: dict[str, collections.deque[Fault]] = {}
         # Per queue: batches of faults waiting for next_staged_faults().
         self._staged: dict[str, collections.deque[list[Fault]]] = {}
+        # A "delay" fault with "hold": true waits on this until POST /_sim/faults/release (or its seconds run out).
+        self.hold_released = threading.Event()
         self._audit: list[dict[str, Any]] = []
         self._seq = 0
         # Bumped by clear_audit: vendor counters (e.g. THRIVE keys generated) may reset with the audit.
@@ -662,6 +664,8 @@ class SimApp:  # pylint: disable=too-many-public-methods
         with self.lock:
             self._faults.clear()
             self._staged.clear()
+            self.hold_released.set()  # nothing stays held by a fault of an earlier test
+            self.hold_released = threading.Event()
 
     def pending_faults(self) -> dict[str, list[dict[str, Any]]]:
         with self.lock:
@@ -1006,7 +1010,10 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             self._drop()
             return
         if fault is not None and fault.kind == "delay":
-            time.sleep(float(fault.spec["seconds"]))
+            if fault.spec.get("hold"):
+                app.hold_released.wait(float(fault.spec["seconds"]))
+            else:
+                time.sleep(float(fault.spec["seconds"]))
 
         if route is None:
             if allowed:
