@@ -25,4 +25,9 @@ class ActionModule(ControllerAction):
         result = generate_or_keep(params, client_factory=client_factory, check_mode=check_mode)
         if not diff_mode:
             result.pop("diff", None)
-        return Outcome(result=result, holds_secret=bool(result.get("api_key")))
+        warnings = result.pop("warnings", [])
+        if result.get("failed"):
+            # The key was received but not saved or judged: the failed result keeps it, censored.
+            result["msg"] = redactor.redact(result["msg"])
+            warnings = warnings + [result["msg"]]
+        return Outcome(result=result, holds_secret=bool(result.get("api_key")), warnings=warnings)

@@ -274,8 +274,26 @@ class RedisLayer:
         return raw
 
     def write(self, key: str, envelope: bytes, ttl: float) -> None:
-        """Store an entry (an envelope the token cache sealed) for ``ttl`` seconds."""
+        """Store an entry (an envelope the caller sealed) for ``ttl`` seconds."""
         self._call("set", PREFIX + "entry:" + key, envelope, px=max(1, int(ttl * 1000)))
+
+    def read_checked(self, key: str) -> tuple:
+        """``(present, raw)``: whether an entry of ``key`` exists, and its stored bytes when they are usable.
+
+        For callers that must tell "nothing there" from "something there that
+        cannot be opened" (the hand-off records of writes that make a secret).
+        """
+        raw = self._call("get", PREFIX + "entry:" + key)
+        if not raw:
+            return False, None
+        if not isinstance(raw, bytes) or len(raw) > _MAX_ENTRY_BYTES:
+            return True, None
+        return True, raw
+
+    def server_time(self) -> float:
+        """The server's clock (TIME), in epoch seconds: one clock for every runner that shares the server."""
+        seconds, micros = self._call("time")
+        return int(seconds) + int(micros) / 1e6
 
     def delete(self, key: str) -> None:
         self._call("delete", PREFIX + "entry:" + key)

@@ -16,8 +16,11 @@ imports Ansible beyond the argument spec helpers.
 
 A client secret is shown once, by the create and new-secret calls. Those two
 requests are sent at most once (never retried after they may have reached the
-server), and a received secret is written to the recovery file, when one is
-set, before anything else can fail.
+server). The recovery file, when one is set, is checked before either is
+sent, and a received secret is written there before anything else about the
+answer is judged. Runs that overlap for one client make one secret between
+them (``_write_flight``): the second, once the first is done, looks the
+client up again and keeps the secret the first received.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     fingerprint,
 )
 from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient, path_segment
-from ansible_collections.apiauth.saas.plugins.module_utils._recovery import write_recovery_file
+from ansible_collections.apiauth.saas.plugins.module_utils._recovery import check_recovery_file, write_recovery_file
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import (
     CACHE_SECRET_OPTIONS,
     get_token,
@@ -47,6 +50,7 @@ from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thoughttrace 
     DEFAULT_IDENTITY_URL,
     THOUGHTTRACE,
 )
+from ansible_collections.apiauth.saas.plugins.module_utils._write_flight import WriteFlight
 
 VENDOR = "ThoughtTrace"
 
@@ -237,6 +241,8 @@ class ClientApi:
         self._base = identity_url
         self._paths = paths
         self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        # Called with (client, secret) the moment a create answer holds a secret.
+        self.on_secret = None
 
     def _call(self, method: str, key: str, *, client_id=None, json=None, expected=(200,), idempotent=True):
         url = endpoint(self._base, self._paths, key, client_id)
@@ -254,23 +260,41 @@ class ClientApi:
         return clients_from_response(self._call("GET", "list").json())
 
     def create(self, name: str) -> dict:
+        """Create a client; its record with ``client_secret``.
+
+        A secret in the answer is handed to ``on_secret`` (when set) before the
+        rest of the answer is judged, so a malformed answer cannot lose it.
+        """
         data = self._call("POST", "create", json={"name": name}, expected=(200, 201), idempotent=False).json()
-        if not isinstance(data, dict) or not data.get("clientSecret") or data.get("id") in (None, ""):
+        secret = secret_in(data)
+        if secret is not None and self.on_secret is not None:
+            self.on_secret({"id": data.get("id"), "client_id": data.get("clientId", data.get("client_id")),
+                            "name": data.get("name") if isinstance(data.get("name"), str) else name,
+                            "created": data.get("created")}, secret)
+        if secret is None or data.get("id") in (None, ""):
             raise ResponseFormatError(f"{VENDOR}: the answer to the create call has no id or clientSecret.")
-        client = client_from_vendor(data)
-        return dict(client, client_secret=str(data["clientSecret"]))
+        return dict(client_from_vendor(data), client_secret=secret)
 
     def set_active(self, client_id: str, active: bool) -> None:
         self._call("POST", ACTIVATE if active else DEACTIVATE, client_id=client_id, expected=(200, 204))
 
     def new_secret(self, client_id: str) -> str:
         data = self._call("POST", NEW_SECRET, client_id=client_id, expected=(200, 201), idempotent=False).json()
-        if not isinstance(data, dict) or not data.get("clientSecret"):
+        secret = secret_in(data)
+        if secret is None:
             raise ResponseFormatError(f"{VENDOR}: the answer to the new-secret call has no clientSecret.")
-        return str(data["clientSecret"])
+        return secret
 
     def delete(self, client_id: str) -> None:
         self._call("DELETE", DELETE, client_id=client_id, expected=(200, 204, 404))
+
+
+def secret_in(data) -> str | None:
+    """The client secret in an answer, if there is one, whatever else the answer holds or lacks."""
+    secret = data.get("clientSecret") if isinstance(data, dict) else None
+    if isinstance(secret, (int, float)) and not isinstance(secret, bool):
+        secret = str(secret)
+    return secret if isinstance(secret, str) and secret else None
 
 
 def _token_params(params: dict) -> dict:
@@ -309,13 +333,20 @@ class _Run:
         self.secret: str | None = None
         self.secret_record: dict = {}
         self.recovery_path: str | None = None
+        self.handed_over = False
+        self.redactor: Redactor | None = None
 
-    def _received(self, client: dict, secret: str, when_key: str) -> None:
-        """Keep a new secret, so that from now on even a failure returns it."""
+    def _received(self, client: dict, secret: str, when_key: str, operation: str | None = None) -> None:
+        """Keep a new secret, so that from now on even a failure returns it, and put it on disk at once."""
+        if operation is not None and operation not in self.done:
+            self.done.append(operation)  # carried out: the vendor answered with its secret
         self.secret = secret
+        if self.redactor is not None:
+            self.redactor.add(secret)
         self.secret_record = {"client_id": client.get("client_id"), "client_secret": secret,
                               "name": client.get("name"), "id": client.get("id"),
                               when_key: client.get("created") if when_key == "created" else _now_iso()}
+        self._save()
 
     def _save(self) -> None:
         """Put the secret on disk before anything else can fail."""
@@ -324,6 +355,7 @@ class _Run:
 
     def execute(self, redactor: Redactor) -> dict:
         params = self.params
+        self.redactor = redactor
         paths = resolve_paths(params.get("api_paths"))
         identity_url = (params.get("identity_url") or DEFAULT_IDENTITY_URL).rstrip("/")
         token = _admin_token(params, self.warnings)
@@ -333,40 +365,77 @@ class _Run:
         with HttpClient(http_options(params), vendor=VENDOR, redactor=redactor) as http:
             api = ClientApi(http, identity_url, paths, token)
             existing = find_client(api.list(), self.name)
-            operations = plan(existing, state=params["state"], active=params.get("active"),
-                              new_secret=bool(params.get("new_secret")))
+            operations = self._plan(existing)
             if self.check_mode:
                 after = predict(existing, operations, self.name)
+            elif CREATE in operations or NEW_SECRET in operations:
+                existing, operations, after = self._make_secret(api, identity_url, existing, operations, redactor)
             else:
                 after = self._apply(api, existing, operations, redactor)
         result = {"changed": bool(operations), "actions": list(operations), "existing": sanitize(existing),
                   "end_state": sanitize(after)}
+        if self.handed_over:
+            result["reason"] = ("another run created this client or gave it a new secret moments ago, while this one "
+                                "was on its way; its secret is returned instead of making another")
         if self.diff_mode:
             result["diff"] = {"before": sanitize(existing), "after": sanitize(after)}
         return result
 
-    def _apply(self, api: ClientApi, existing: dict | None, operations: list, redactor: Redactor) -> dict:
+    def _plan(self, existing: dict | None) -> list:
+        return plan(existing, state=self.params["state"], active=self.params.get("active"),
+                    new_secret=bool(self.params.get("new_secret")))
+
+    def _make_secret(self, api: ClientApi, identity_url: str, existing, operations: list, redactor: Redactor):
+        """Create or rotate under the single flight of this client: (existing, operations, after)."""
+        # Where the secret will go is proved writable while nothing is made yet.
+        if self.params.get("recovery_file"):
+            check_recovery_file(self.params["recovery_file"])
+        target = {"write": "thoughttrace.client", "identity_url": identity_url, "name": normalise_name(self.name)}
+        with WriteFlight(self.params, target, what=f"{VENDOR} client secret") as flight:
+            try:
+                handed = flight.handed_off()
+                if flight.waited or handed is not None:
+                    # Another run held the flight: look again, it may have made the client or its secret.
+                    existing = find_client(api.list(), self.name)
+                    operations = self._plan(existing)
+                if (handed is not None and existing is not None and str(handed.get("id")) == existing["id"]
+                        and isinstance(handed.get("client_secret"), str) and handed["client_secret"]):
+                    # The client another run just made, or gave a new secret: keep its secret, make none.
+                    operations = [op for op in operations if op != NEW_SECRET]
+                    self.handed_over = True
+                    self._received(existing, handed["client_secret"], "received_at")
+                after = self._apply(api, existing, operations, redactor, flight=flight)
+            finally:
+                self.warnings.extend(flight.warnings)
+        return existing, operations, after
+
+    def _apply(self, api: ClientApi, existing: dict | None, operations: list, redactor: Redactor,
+               flight: WriteFlight | None = None) -> dict:
         current = dict(existing) if existing else None
+        if self.handed_over and current is not None:
+            current["secret_fingerprint"] = fingerprint(self.secret)
         for operation in operations:
             if operation == CREATE:
                 current = self._create(api)
-                redactor.add(self.secret)
             elif operation in (ACTIVATE, DEACTIVATE):
                 api.set_active(current["id"], operation == ACTIVATE)
                 current["active"] = operation == ACTIVATE
             elif operation == NEW_SECRET:
                 current = self._rotate(api, current)
-                redactor.add(self.secret)
             elif operation == DELETE:
                 api.delete(current["id"])
                 current = None
-            self.done.append(operation)
-            if operation in (CREATE, NEW_SECRET):
-                self._save()
+            if operation not in self.done:
+                self.done.append(operation)
+            if operation in (CREATE, NEW_SECRET) and flight is not None:
+                flight.hand_off({"id": current.get("id"), "client_id": current.get("client_id"),
+                                 "client_secret": self.secret, "made": operation})
         return current or {}
 
     def _create(self, api: ClientApi) -> dict:
         name = self.name.strip()
+        # The secret is saved the moment it is in hand, before the rest of the answer is judged.
+        api.on_secret = lambda client, secret: self._received(client, secret, "created", CREATE)
         try:
             created = api.create(name)
         except HTTPStatusError as exc:
@@ -384,11 +453,14 @@ class _Run:
                 raise self._unsure(exc, "created") from None
             raise
         except ResponseFormatError as exc:
+            if self.secret is not None:
+                raise  # the secret was received and saved: the failure returns it
             # A success answer we cannot read: the client exists, its secret is lost.
             raise self._unsure(exc, "created") from None
         secret = created.pop("client_secret")
         created["secret_fingerprint"] = fingerprint(secret)
-        self._received(created, secret, "created")
+        if self.secret != secret:  # not already saved by on_secret
+            self._received(created, secret, "created", CREATE)
         return created
 
     def _rotate(self, api: ClientApi, current: dict) -> dict:
@@ -401,7 +473,7 @@ class _Run:
         except ResponseFormatError as exc:
             raise self._unsure(exc, "rotated") from None
         current = dict(current, secret_fingerprint=fingerprint(secret))
-        self._received(current, secret, "rotated_at")
+        self._received(current, secret, "rotated_at", NEW_SECRET)
         return current
 
     def _unsure(self, exc: ApiAuthError, what: str) -> ApiAuthError:
@@ -442,9 +514,10 @@ def manage_client(params: dict, *, check_mode: bool, diff_mode: bool) -> tuple:
         exc.redacted(redactor)
         if run.secret is None:
             raise
-        done = ", ".join(run.done)
+        done = ", ".join(run.done) or "a secret was received"
+        where = f" and in {run.recovery_path}" if run.recovery_path else ""
         message = (f"{exc} The API client '{run.name.strip()}' was changed before the failure ({done}): its new "
-                   "secret is in this task's registered result (client_secret); save it before it is lost.")
+                   f"secret is in this task's registered result (client_secret){where}; save it before it is lost.")
         result = {"failed": True, "changed": True, "actions": list(run.done), "msg": message}
         result.update(run.secret_fields())
         # The result is censored because it holds the secret; warnings stay visible.

@@ -15,7 +15,11 @@ to list, revoke or rotate keys, and shows a key once. So:
   reached the server, since a retry could mint a second key;
 - the document is fixed and the caller's values travel as GraphQL variables,
   so no service name or token type can change the operation;
-- a new key is written to the recovery file before anything else can fail.
+- the recovery file is checked before the mutation is sent, and a key found
+  in the answer is written there before anything else about the answer is
+  judged (a missing validUntil, GraphQL errors beside the data...);
+- runs that overlap for one tenant make one key between them (``_write_flight``):
+  the second keeps the key the first made.
 """
 
 from __future__ import annotations
@@ -35,9 +39,14 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     TransportError,
     fingerprint,
 )
-from ansible_collections.apiauth.saas.plugins.module_utils._recovery import RecoveryFileError, write_recovery_file
-from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import default_cache_dir
+from ansible_collections.apiauth.saas.plugins.module_utils._recovery import (
+    RecoveryFileError,
+    check_recovery_file,
+    write_fallback,
+    write_recovery_file,
+)
 from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thrive import check_tenant_id
+from ansible_collections.apiauth.saas.plugins.module_utils._write_flight import WriteFlight
 
 TENANTS_URLS = {
     "staging": "https://tenant.api.learnstaging.link/tenants",
@@ -190,45 +199,80 @@ def build_request(params: dict, correlation_id: str) -> tuple:
     return url, body, headers
 
 
+def _result_of(body):
+    data = body.get("data") if isinstance(body, dict) else None
+    result = data.get("generateApiKey") if isinstance(data, dict) else None
+    return result if isinstance(result, dict) else None
+
+
+def received_key(body) -> str | None:
+    """The API key in a generateApiKey answer, if there is one, whatever else the answer holds.
+
+    Looked at first, before the answer is judged: GraphQL allows data beside
+    errors, and a key that is there must be saved even if the rest is wrong.
+    """
+    result = _result_of(body)
+    api_key = result.get("apiKey") if result else None
+    return api_key if isinstance(api_key, str) and api_key else None
+
+
 def parse_response(body) -> tuple:
+    """``(api_key, valid_until)`` of a generateApiKey answer; ``valid_until`` None when THRIVE gave none.
+
+    Raises GraphQLError for an answer with errors and no key, and
+    ResponseFormatError for one that is not what THRIVE sends.
+    """
     if not isinstance(body, dict):
         raise ResponseFormatError("THRIVE: the generateApiKey response is not a JSON object.")
+    api_key = received_key(body)
     errors = body.get("errors")
-    if errors:
-        messages = []
-        for error in errors if isinstance(errors, list) else [errors]:
-            text = error.get("message") if isinstance(error, dict) else str(error)
-            messages.append(str(text)[:300])
-        raise GraphQLError("THRIVE refused generateApiKey: " + "; ".join(messages) + ".")
-    result = (body.get("data") or {}).get("generateApiKey") if isinstance(body.get("data"), dict) else None
-    if not isinstance(result, dict):
+    if errors and api_key is None:
+        raise GraphQLError("THRIVE refused generateApiKey: " + "; ".join(_error_messages(errors)) + ".")
+    result = _result_of(body)
+    if result is None:
         raise ResponseFormatError("THRIVE: the generateApiKey response has no data.generateApiKey.")
-    api_key, valid_until = result.get("apiKey"), result.get("validUntil")
-    if not isinstance(api_key, str) or not api_key:
+    if api_key is None:
         raise ResponseFormatError("THRIVE: the generateApiKey response has no apiKey.")
-    if not isinstance(valid_until, str) or not valid_until:
-        raise ResponseFormatError("THRIVE: the generateApiKey response has no validUntil.")
+    valid_until = result.get("validUntil")
+    if valid_until is None or valid_until == "":
+        return api_key, None
+    if not isinstance(valid_until, str):
+        raise ResponseFormatError("THRIVE: the validUntil of the generateApiKey response is not a time (text).")
     return api_key, valid_until
 
 
+def _error_messages(errors) -> list:
+    messages = []
+    for error in errors if isinstance(errors, list) else [errors]:
+        text = error.get("message") if isinstance(error, dict) else str(error)
+        messages.append(str(text)[:300])
+    return messages
+
+
 def fallback_recovery_path(tenant_id: str, cache_dir: str | None = None) -> str:
-    """A private file beside the token cache: ``<cache_dir>/../recovery/``."""
-    cache_dir = os.path.abspath((cache_dir or default_cache_dir()).rstrip("/"))
-    directory = os.path.join(os.path.dirname(cache_dir), "recovery")
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    os.chmod(directory, 0o700)
-    return os.path.join(directory, f"thrive-{tenant_id}-{int(time.time())}.json")
+    """A private directory beside the token cache, ``<cache_dir>/../recovery/``, checked like it."""
+    from ansible_collections.apiauth.saas.plugins.module_utils._recovery import (  # pylint: disable=import-outside-toplevel
+        fallback_directory,
+    )
+
+    return os.path.join(fallback_directory(cache_dir), f"thrive-{tenant_id}-{int(time.time())}.json")
 
 
 def save_key(params: dict, record: dict) -> str:
-    """Write the new key to recovery_file, or to a private fallback file if that fails."""
+    """Write the new key to recovery_file, or to a private fallback file if that fails.
+
+    Raises RecoveryFileError when recovery_file failed, naming the fallback
+    file when that worked; the caller still holds the key either way.
+    """
     wanted = params.get("recovery_file")
     if wanted:
         try:
             return write_recovery_file(wanted, record)
         except RecoveryFileError as exc:
-            fallback = write_recovery_file(
-                fallback_recovery_path(record["tenant_id"], params.get("cache_dir")), record)
+            try:
+                fallback = write_fallback(f"thrive-{record['tenant_id']}", record, params.get("cache_dir"))
+            except ApiAuthError as second:
+                raise RecoveryFileError(f"{exc} The fallback recovery directory failed too: {second}") from None
             raise RecoveryFileError(
                 f"{exc} The new API key was saved to {fallback} instead (mode 0600): move it to your secrets "
                 "store; do not generate another."
@@ -245,8 +289,44 @@ def _key_maybe_lost(exc: ApiAuthError) -> ApiAuthError:
     )
 
 
+def _received(result: dict, api_key: str, valid_until, tenant_id: str, before: dict) -> None:
+    result.update(api_key=api_key, valid_until=valid_until, username=tenant_id, password=api_key,
+                  authorization=basic_authorization(tenant_id, api_key),
+                  diff={"before": before, "after": {"api_key_fingerprint": fingerprint(api_key),
+                                                    "valid_until": valid_until}})
+
+
+def _key_at_risk(result: dict, exc: ApiAuthError, where: str) -> dict:
+    """A failed result that still carries the key (censored by the action), saying where else it is, if anywhere."""
+    failed = dict(result, failed=True)
+    failed["msg"] = (f"{exc} THRIVE generated a new API key ({where}); it is in this task's registered result "
+                     "(api_key): store it before it is lost, and do not generate another.")
+    return failed
+
+
+def _valid_until_warning(raw, warnings: list):
+    """THRIVE's validUntil as returned: unknown (None) costs a warning, never the key."""
+    if raw is None:
+        warnings.append("THRIVE did not say when the new API key expires (validUntil is null or missing): "
+                        "valid_until is null and the key is treated as one that does not expire; give "
+                        "current_valid_until or use rotate=always to renew it.")
+        return None
+    try:
+        parse_valid_until(raw)
+    except OptionError:
+        warnings.append("THRIVE's validUntil of the new API key is not a time: valid_until is null and the key is "
+                        "treated as one that does not expire.")
+        return None
+    return raw
+
+
 def generate_or_keep(params: dict, *, client_factory, check_mode: bool, now: float | None = None) -> dict:
-    """The module's work. Returns the result (the key in it when generated or kept)."""
+    """The module's work. Returns the result (the key in it when generated or kept).
+
+    A result with ``failed: true`` still holding ``api_key`` means a key was
+    received but could not be saved or judged: the caller fails the task with it,
+    censored.
+    """
     tenant_id = check_tenant_id(params["tenant_id"])
     correlation_id = params.get("correlation_id") or str(uuid.uuid4())
     decision = plan(current_api_key=params.get("current_api_key"),
@@ -271,27 +351,96 @@ def generate_or_keep(params: dict, *, client_factory, check_mode: bool, now: flo
         result["diff"] = {"before": before, "after": {"api_key_fingerprint": "(new key)", "valid_until": "(new)"}}
         return result
     url, body, headers = build_request(params, correlation_id)
+    # Where the key will go is proved writable while nothing exists yet.
+    if params.get("recovery_file"):
+        check_recovery_file(params["recovery_file"])
+    target = {"write": "thrive.generateApiKey", "url": url, "environment": params["environment"],
+              "tenant_id": tenant_id, "token_type": body["variables"]["tokenType"],
+              "services": sorted(body["variables"]["services"])}
+    warnings: list = []
+    with WriteFlight(params, target, what="THRIVE API key") as flight:
+        handed = flight.handed_off()
+        if handed is not None:
+            result = _from_other_run(params, result, handed, before, flight.waited)
+        else:
+            result = _generate(params, result, url, body, headers, client_factory, before, warnings)
+            if result.get("generated"):
+                flight.hand_off({"api_key": result["api_key"], "valid_until": result["valid_until"],
+                                 "correlation_id": correlation_id})
+        warnings.extend(flight.warnings)
+    if warnings:
+        result["warnings"] = warnings
+    return result
+
+
+def _from_other_run(params: dict, result: dict, handed: dict, before: dict, waited: bool) -> dict:
+    """The key another run generated for this tenant while this one was on its way: kept, not made again."""
+    api_key, valid_until = handed.get("api_key"), handed.get("valid_until")
+    tenant_id = result["tenant_id"]
+    result.update(changed=False, generated=False,
+                  reason=("another run generated this key moments ago (correlation id "
+                          f"{handed.get('correlation_id')}) while this one {'waited for it' if waited else 'started'}; "
+                          "it is kept instead of generating a second"))
+    _received(result, api_key, valid_until, tenant_id, before)
+    if params.get("recovery_file"):
+        record = {"tenant_id": tenant_id, "api_key": api_key, "valid_until": valid_until,
+                  "correlation_id": handed.get("correlation_id"), "environment": params["environment"]}
+        try:
+            result["recovery_file"] = save_key(params, record)
+        except ApiAuthError as exc:
+            return _key_at_risk(result, exc, "for another run, which holds it too")
+    return result
+
+
+def _generate(params, result, url, body, headers, client_factory, before, warnings) -> dict:
+    tenant_id = result["tenant_id"]
     client = client_factory()
     try:
-        response = client.request("POST", url, json=body, headers=headers, idempotent=False, expected=(200,))
-        api_key, valid_until = parse_response(response.json())
-    except TransportError as exc:
-        if exc.sent:
+        try:
+            response = client.request("POST", url, json=body, headers=headers, idempotent=False, expected=(200,))
+            answer = response.json()
+        except TransportError as exc:
+            if exc.sent:
+                raise _key_maybe_lost(exc) from None
+            raise
+        except ResponseFormatError as exc:
+            # A 200 we cannot read may still carry a key THRIVE made.
             raise _key_maybe_lost(exc) from None
-        raise
-    except ResponseFormatError as exc:
-        # A 200 we cannot read may still carry a key THRIVE made (a GraphQL
-        # refusal is not a ResponseFormatError: no key was made then).
-        raise _key_maybe_lost(exc) from None
     finally:
         client.close()
-    record = {"tenant_id": tenant_id, "api_key": api_key, "valid_until": valid_until,
-              "correlation_id": correlation_id, "environment": params["environment"]}
-    recovery = save_key(params, record)
-    result.update(generated=True, api_key=api_key, valid_until=valid_until, username=tenant_id, password=api_key,
-                  authorization=basic_authorization(tenant_id, api_key),
-                  diff={"before": before, "after": {"api_key_fingerprint": fingerprint(api_key),
-                                                    "valid_until": valid_until}})
+    api_key = received_key(answer)
+    if api_key is None:
+        try:
+            parse_response(answer)
+        except GraphQLError:
+            raise  # THRIVE refused: no key was made
+        except ResponseFormatError as exc:
+            raise _key_maybe_lost(exc) from None
+        raise _key_maybe_lost(ResponseFormatError("THRIVE: the generateApiKey response has no apiKey."))
+    # The key is in hand: it goes to disk before anything else about the answer is judged.
+    raw_valid_until = _result_of(answer).get("validUntil")
+    if not isinstance(raw_valid_until, str) or not raw_valid_until:
+        raw_valid_until = None
+    record = {"tenant_id": tenant_id, "api_key": api_key, "valid_until": raw_valid_until,
+              "correlation_id": result["correlation_id"], "environment": params["environment"]}
+    result["changed"] = True
+    result["generated"] = True
+    _received(result, api_key, raw_valid_until, tenant_id, before)
+    try:
+        recovery = save_key(params, record)
+    except ApiAuthError as exc:
+        return _key_at_risk(result, exc, "but it could not be written to recovery_file")
     if recovery:
         result["recovery_file"] = recovery
+    where = f"it is in {recovery}" if recovery else "it is in this task's registered result (api_key) only"
+    try:
+        parse_response(answer)
+    except ApiAuthError as exc:
+        return _key_at_risk(result, exc, f"{where}, but the answer is not what THRIVE sends")
+    valid_until = _valid_until_warning(raw_valid_until, warnings)
+    if valid_until is None and raw_valid_until is not None:
+        _received(result, api_key, None, tenant_id, before)
+    if answer.get("errors"):
+        warnings.append("THRIVE answered generateApiKey with a key and GraphQL errors: "
+                        + "; ".join(_error_messages(answer["errors"])) + ". The key was kept.")
     return result

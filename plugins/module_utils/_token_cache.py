@@ -131,6 +131,17 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     OptionError,
     fingerprint,
 )
+from ansible_collections.apiauth.saas.plugins.module_utils._fileio import (
+    O_CLOEXEC,
+    O_NOFOLLOW,
+    TMP_SUFFIX,
+    LockTimeout,
+    ensure_private_dir,
+    fsync_dir,
+    lock_exclusive,
+    unlink_quietly,
+    write_new_tmp,
+)
 
 try:
     from cryptography.exceptions import InvalidTag
@@ -155,8 +166,10 @@ KDF_LABEL_SHARED = b"apiauth.saas token cache v2: entry key, shared layer"
 META_FIELDS = ("vendor", "host", "client_id", "expires_at", "obtained_at")
 ENTRY_SUFFIX = ".entry"
 LOCK_SUFFIX = ".lock"
-TMP_SUFFIX = ".tmp"
 HMAC_KEY_NAME = ".hmac_key"
+# Hand-off records of writes that make a secret (``_write_flight``), kept in the same directory.
+HANDOFF_SUFFIX = ".handoff"
+HANDOFF_MAX_AGE = 600.0
 SALT_NAME = ".salt"
 
 # How long a caller waits for another process's fetch before fetching itself.
@@ -177,9 +190,6 @@ _MAX_ENTRY_BYTES = 1024 * 1024
 _SCRYPT_N = 2**14
 _SCRYPT_R = 8
 _SCRYPT_P = 1
-
-_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 # Shared by every TokenCache of the process: (directory, key) -> (record, expires_at).
 _MEMORY: dict = {}
@@ -472,7 +482,7 @@ def list_entries(cache_dir: str | None = None) -> list:
 def _read_small_file(path: str):
     """The bytes of a regular file (never through a symlink), or None: absent, not regular, too large."""
     try:
-        fd = os.open(path, os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
     except OSError:
         return None
     try:
@@ -503,21 +513,6 @@ def _check_expires_at(value):
     if not math.isfinite(value):
         return None
     return value
-
-
-def _fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY | _O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _unlink_quietly(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
 
 
 class TokenCache:
@@ -851,7 +846,6 @@ class TokenCache:
         if self._ready:
             return
         self._make_dir()
-        self._check_dir()
         if self._encryption_key is not None:
             self._master = self._derive_master(self._encryption_key)
             self._master_id = hashlib.sha256(self._master).digest()
@@ -859,53 +853,8 @@ class TokenCache:
         self._ready = True
 
     def _make_dir(self) -> None:
-        missing = []
-        path = self._dir
-        while not os.path.lexists(path):
-            missing.append(path)
-            parent = os.path.dirname(path)
-            if parent == path:
-                break
-            path = parent
-        for path in reversed(missing):
-            try:
-                os.mkdir(path, 0o700)
-            except FileExistsError:
-                continue  # another process was quicker; _check_dir judges the result
-            except OSError as err:
-                raise CacheError(
-                    f"Cannot create the token cache directory {path}: {err.strerror}.",
-                    hint="Create it with mode 0700, or point the cache at a writable directory.",
-                ) from None
-            try:
-                os.chmod(path, 0o700)  # the umask may have taken bits off
-            except OSError:
-                pass
-
-    def _check_dir(self) -> None:
-        try:
-            st = os.stat(self._dir)
-        except OSError as err:
-            raise CacheError(
-                f"Cannot use the token cache directory {self._dir}: {err.strerror}.",
-                hint="Point the cache at a directory you own with mode 0700.",
-            ) from None
-        if not stat.S_ISDIR(st.st_mode):
-            raise CacheError(
-                f"The token cache path {self._dir} exists but is not a directory.",
-                hint="Remove it, or set cache_dir to another directory.",
-            )
-        if st.st_uid != os.geteuid():
-            raise CacheError(
-                f"The token cache directory {self._dir} belongs to another user (uid {st.st_uid}).",
-                hint="Cached tokens must be private: use a directory you own, with mode 0700.",
-            )
-        if stat.S_IMODE(st.st_mode) & 0o077:
-            raise CacheError(
-                f"The token cache directory {self._dir} is open to other users "
-                f"(mode {stat.S_IMODE(st.st_mode):04o}).",
-                hint=f"Cached tokens must be private: run 'chmod 700 {self._dir}'.",
-            )
+        # The same checks as every directory that holds secrets: ours, 0700, not a link.
+        ensure_private_dir(self._dir, "The token cache directory (cache_dir)", CacheError)
 
     def _key_file(self, name: str, size: int) -> bytes:
         """Read ``<dir>/<name>``, creating it with ``size`` random bytes if absent.
@@ -934,11 +883,11 @@ class TokenCache:
                     self._create_exclusive(path, tmp)
                     continue
                 try:
-                    _fsync_dir(self._dir)
+                    fsync_dir(self._dir)
                 except OSError:
                     pass
             finally:
-                _unlink_quietly(tmp)
+                unlink_quietly(tmp)
         data = self._read_key_file(path, size)
         if data is None:
             # Damaged (wrong length): replace it. Old entries just become misses.
@@ -946,7 +895,7 @@ class TokenCache:
             try:
                 os.replace(tmp, path)
             except OSError as err:
-                _unlink_quietly(tmp)
+                unlink_quietly(tmp)
                 raise self._io_error(f"replace the damaged {path}", err) from None
             data = self._read_key_file(path, size)
             if data is None:
@@ -960,7 +909,7 @@ class TokenCache:
         with open(tmp, "rb") as handle:
             data = handle.read()
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC, 0o600)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         except FileExistsError:
             return
         except OSError as err:
@@ -973,7 +922,7 @@ class TokenCache:
 
     def _read_key_file(self, path: str, size: int):
         try:
-            fd = os.open(path, os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC)
+            fd = os.open(path, os.O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         except FileNotFoundError:
             return None
         except OSError as err:
@@ -1025,7 +974,7 @@ class TokenCache:
         if ekey is None:
             return None
         try:
-            fd = os.open(path, os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC)
+            fd = os.open(path, os.O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         except OSError as err:
             if err.errno in (errno.ENOENT, errno.ELOOP, errno.EISDIR, errno.ENOTDIR):
                 return None
@@ -1052,25 +1001,10 @@ class TokenCache:
 
     def _write_tmp(self, name: str, data: bytes) -> str:
         """Write ``data`` to a new private temporary file beside ``name``; return its path."""
-        tmp = os.path.join(
-            self._dir, f".{name}.{os.getpid()}.{binascii.hexlify(os.urandom(6)).decode()}{TMP_SUFFIX}"
-        )
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC, 0o600)
+            return write_new_tmp(self._dir, name, data)
         except OSError as err:
-            raise self._io_error(f"create a file in {self._dir}", err) from None
-        try:
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            os.fsync(fd)
-        except OSError as err:
-            os.close(fd)
-            _unlink_quietly(tmp)
-            raise self._io_error(f"write {tmp}", err) from None
-        os.close(fd)
-        return tmp
+            raise self._io_error(f"write a file in {self._dir}", err) from None
 
     def _write_entry(self, key: str, ekey, meta: dict, secret: dict) -> None:
         if ekey is None:
@@ -1081,10 +1015,10 @@ class TokenCache:
         try:
             os.replace(tmp, path)
         except OSError as err:
-            _unlink_quietly(tmp)
+            unlink_quietly(tmp)
             raise self._io_error(f"replace {path}", err) from None
         try:
-            _fsync_dir(self._dir)
+            fsync_dir(self._dir)
         except OSError:
             pass  # the entry is in place; only its durability across a crash is at stake
 
@@ -1112,39 +1046,12 @@ class TokenCache:
     def _lock(self, key: str):
         """Hold an exclusive flock on ``<key>.lock``; None if LOCK_TIMEOUT ran out."""
         path = self._path(key, LOCK_SUFFIX)
-        deadline = time.monotonic() + LOCK_TIMEOUT
-        delay = 0.002
-        while True:
-            try:
-                fd = os.open(path, os.O_RDWR | os.O_CREAT | _O_NOFOLLOW | _O_CLOEXEC, 0o600)
-            except OSError as err:
-                raise self._io_error(f"open the lock file {path}", err) from None
-            try:
-                while True:
-                    try:
-                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                        break
-                    except OSError as err:
-                        if err.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                            raise self._io_error(f"lock {path}", err) from None
-                    if time.monotonic() >= deadline:
-                        os.close(fd)
-                        return None
-                    time.sleep(delay)
-                    delay = min(delay * 2, 0.05)
-                # The sweep may have removed the lock file while this process
-                # waited on it: a lock on an unlinked file protects nothing.
-                held = os.fstat(fd)
-                try:
-                    now = os.stat(path, follow_symlinks=False)
-                except FileNotFoundError:
-                    now = None
-                if now is not None and (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino):
-                    return fd
-            except BaseException:
-                os.close(fd)
-                raise
-            os.close(fd)
+        try:
+            return lock_exclusive(path, LOCK_TIMEOUT)[0]
+        except LockTimeout:
+            return None
+        except OSError as err:
+            raise self._io_error(f"lock {path}", err) from None
 
     # -- cleanup ------------------------------------------------------------------------
 
@@ -1179,7 +1086,7 @@ class TokenCache:
             age = wall - st.st_mtime
             if name.startswith(".") and name.endswith(TMP_SUFFIX):
                 if age > _STALE_TMP:
-                    _unlink_quietly(path)
+                    unlink_quietly(path)
             elif name.endswith(ENTRY_SUFFIX):
                 # Read without the lock first, so fresh entries cost no lock.
                 if _stale_entry(_read_small_file(path), age, now, os.path.lexists(path)):
@@ -1188,6 +1095,10 @@ class TokenCache:
                 key = name[: -len(LOCK_SUFFIX)]
                 if age > _DAY and key + ENTRY_SUFFIX not in present:
                     self._drop_locked(key, None, age, now)
+            elif name.endswith(HANDOFF_SUFFIX):
+                # A write's hand-off record holds a secret and is used for minutes only (see _write_flight).
+                if age > HANDOFF_MAX_AGE:
+                    unlink_quietly(path)
 
     def _drop_locked(self, key: str, entry_path, age: float, now: float) -> None:
         """Remove a stale entry (if ``entry_path``) and its lock file, under its lock.
@@ -1197,7 +1108,7 @@ class TokenCache:
         """
         lock_path = self._path(key, LOCK_SUFFIX)
         try:
-            fd = os.open(lock_path, os.O_RDWR | _O_NOFOLLOW | _O_CLOEXEC)
+            fd = os.open(lock_path, os.O_RDWR | O_NOFOLLOW | O_CLOEXEC)
         except FileNotFoundError:
             fd = None
         except OSError:
@@ -1211,9 +1122,9 @@ class TokenCache:
             if entry_path is not None:
                 if not _stale_entry(_read_small_file(entry_path), age, now, os.path.lexists(entry_path)):
                     return
-                _unlink_quietly(entry_path)
+                unlink_quietly(entry_path)
             if fd is not None:
-                _unlink_quietly(lock_path)
+                unlink_quietly(lock_path)
         finally:
             if fd is not None:
                 os.close(fd)

@@ -20,6 +20,17 @@ description:
   - The create and new-secret requests are sent at most once. If one fails after it may have reached ThoughtTrace
     (a connection reset, a timeout, a server error), the task fails and says that the client may have been created
     or its secret replaced; check ThoughtTrace before running the task again.
+  - A secret found in ThoughtTrace's answer is written to O(recovery_file) before anything else about the answer is
+    judged; if the rest of the answer is wrong, the task fails with the secret still in RV(client_secret).
+  - B(Single flight.) Runs that overlap for one client name make one client, or one new secret, between them. The
+    run that creates or rotates holds an exclusive lock in O(cache_dir) (and, with O(cache_backend=redis), one on
+    the shared server for other controllers); the others wait, then look the client up again. The run that made
+    the secret leaves a hand-off record for them (mode C(0600) in O(cache_dir), encrypted with
+    O(cache_encryption_key) when one is set; on the Redis server, always encrypted; used for at most 10 minutes). A
+    run that started before that record was written returns that secret in RV(client_secret), with a RV(reason),
+    instead of creating the client again or rotating its secret a second time; only what else differs (O(active))
+    is changed. A record that cannot be read (written with another O(cache_encryption_key)) fails the task before
+    anything is sent.
   - ThoughtTrace does not document the paths of its client administration API; they can be changed with
     O(api_paths).
   - Runs on the controller only; when the result holds a secret, it is hidden from the task output unless
@@ -84,10 +95,13 @@ options:
   recovery_file:
     description:
       - When a secret is received, write it here before the module returns, as JSON with C(client_id),
-        C(client_secret), C(name), C(id) and C(created) or C(rotated_at); mode C(0600), replaced atomically.
-        The directory must exist.
-      - If the file cannot be written, the task fails, saying that the client was created or rotated, and still
-        returns the secret in RV(client_secret) of the registered variable, so it is not lost.
+        C(client_secret), C(name), C(id) and C(created), C(rotated_at) or C(received_at) (a secret taken over from
+        another run); mode C(0600), replaced atomically. The directory must exist, belong to you and have mode
+        C(0700), and the file may not be a symbolic link; this is checked before a client is created or rotated,
+        and nothing is made when it fails.
+      - If the file cannot be written all the same (a full disk), the task fails, saying that the client was
+        created or rotated, and still returns the secret in RV(client_secret) of the registered variable, so it is
+        not lost.
     type: path
   censor_result:
     description:
@@ -111,7 +125,8 @@ notes:
   - The module file itself only validates its arguments and fails; the action plugin of the same name does the
     work. Run on a managed host, a secret shown once would have to be either printed or masked in the registered
     variable too, and so lost.
-  - Only the admin token is cached, never a client secret.
+  - Only the admin token is cached, never a client secret. O(cache_dir) also holds the lock and the short-lived
+    hand-off record of the single flight above (also with O(cache=false)).
 seealso:
   - module: apiauth.saas.thoughttrace_token
     description: Get a token with the client's id and secret.
@@ -222,6 +237,11 @@ diff:
       active: true
       created: "2026-11-23T19:20:00Z"
       secret_fingerprint: "sha256:4f2a9c0d81be"
+reason:
+  description: Present when the secret returned was made by another run moments ago, while this one was on its way.
+  returned: when the secret came from another run
+  type: str
+  sample: another run created this client or gave it a new secret moments ago, while this one was on its way
 client_id:
   description: The client id to request tokens with.
   returned: when a secret was received (created or rotated), also on a failure after that
@@ -229,7 +249,8 @@ client_id:
   sample: example-document-loader
 client_secret:
   description:
-    - The client's new secret. ThoughtTrace shows it only this once.
+    - The client's new secret. ThoughtTrace shows it only this once (and to runs that overlapped with this one,
+      see the single flight above).
     - Also returned when the task fails after the secret was received (a recovery file that cannot be written,
       a deactivation refused), so the registered variable still has it.
   returned: when the client was created or given a new secret, also on a failure after that

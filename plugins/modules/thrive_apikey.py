@@ -21,7 +21,25 @@ description:
   - The admin token is a JWT that expires every 60 minutes; its expiry is read without verifying it, and an expired
     token fails the task before any request, saying how to get a fresh one.
   - With O(recovery_file), a new key is written there (mode C(0600), atomically) before the module returns, so a
-    later failure in the play cannot lose it.
+    later failure in the play cannot lose it. The file's directory is checked before the mutation is sent; if it is
+    missing, not a private directory of yours (mode C(0700)) or the file name is a symbolic link, the task fails and
+    nothing is generated.
+  - A key found in THRIVE's answer is written to the recovery file before anything else about the answer is judged.
+    If the rest of the answer is wrong, or the file cannot be written after all (a full disk), the task fails, and
+    the key is still in the failed task's registered result (RV(api_key)), hidden from the output like any result
+    holding a key; the failure message says where the key is.
+  - An answer without C(validUntil) (or with C(null)) is not an error; RV(valid_until) is V(null), a warning says
+    so, and the key is treated as one that does not expire (a later run given it without O(current_valid_until)
+    keeps it) unless O(rotate) says otherwise.
+  - B(Single flight.) Runs that overlap for one tenant (two schedules of a rotation, or the task run for several hosts
+    at once) generate one key between them. The run that generates holds an exclusive lock in O(cache_dir) and, with
+    O(cache_backend=redis), one on the shared server for runners on other controllers; the others wait. When it has
+    the key, it leaves a hand-off record for them (mode C(0600) in O(cache_dir), encrypted with
+    O(cache_encryption_key) when one is set; on the Redis server, always encrypted; used for at most 10 minutes).
+    A run that started before that record was written returns that key instead of generating another, with
+    RV(changed=false), RV(generated=false) and a RV(reason) saying another run just generated it; it writes it to its
+    own O(recovery_file) too. A record that cannot be read (written with another O(cache_encryption_key)) fails the
+    task without sending anything.
   - Runs on the controller; the result is hidden from the task output unless O(censor_result=false).
 author:
   - apiauth.saas maintainers (@apiauth)
@@ -90,9 +108,11 @@ options:
     choices: [when_needed, always]
   recovery_file:
     description:
-      - Write a new key here (JSON, mode C(0600), atomic replace) before returning. The directory must exist.
-      - If it cannot be written, the key goes to a private file in a C(recovery) directory beside O(cache_dir)
-        (by default C(~/.cache/apiauth.saas/recovery/)) and the task fails naming that file.
+      - Write a new key here (JSON, mode C(0600), atomic replace) before returning. The directory must exist, belong
+        to you and have mode C(0700); the file may not be a symbolic link. This is checked before anything is sent.
+      - If it cannot be written all the same, the key goes to a private file in a C(recovery) directory beside
+        O(cache_dir) (by default C(~/.cache/apiauth.saas/recovery/), created with mode C(0700), never through a link)
+        and the task fails naming that file; if that fails too, the key is in the failed task's registered result.
     type: path
   censor_result:
     description:
@@ -106,7 +126,10 @@ extends_documentation_fragment:
   - apiauth.saas.cache
 notes:
   - Nothing is cached. The cache options are accepted so that C(module_defaults) set for the whole
-    C(group/apiauth.saas.saas) apply here too; only O(cache_dir) is used, to place the fallback recovery directory.
+    C(group/apiauth.saas.saas) apply here too. O(cache_dir) holds the lock and hand-off record of the single flight
+    (also with O(cache=false)) and places the fallback recovery directory; O(cache_encryption_key) encrypts the
+    hand-off record; O(cache_backend=redis) with its options extends the single flight to other controllers (a server
+    that cannot be reached is a warning, and the run goes on under this controller's lock only).
 attributes:
   check_mode:
     description: Reports whether a key would be generated and sends nothing.
@@ -156,17 +179,22 @@ generated:
   type: bool
   sample: true
 reason:
-  description: Why a key was or was not generated.
+  description: Why a key was or was not generated, or that another run generated the key returned moments ago.
   returned: success
   type: str
   sample: no current API key was given
 api_key:
-  description: The new key, or O(current_api_key) when it was kept. Not returned in check mode when a key would be generated.
-  returned: success and not check mode
+  description:
+    - The new key, the key another run generated moments ago, or O(current_api_key) when it was kept. Not returned
+      in check mode when a key would be generated.
+    - Also returned when the task fails after a key was received, so the registered variable keeps it.
+  returned: success and not check mode, and on a failure after a key was received
   type: str
   sample: 5cK0vUtQ2fQ8mJ1xZxNqkz6T3wG9eH4bR7yL0pA2
 valid_until:
-  description: When the key expires, as THRIVE says (ISO 8601), or O(current_valid_until) when it was kept.
+  description:
+    - When the key expires, as THRIVE says (ISO 8601), or O(current_valid_until) when it was kept.
+    - V(null) when THRIVE did not say, or said something that is not a time (with a warning).
   returned: success and not check mode
   type: str
   sample: "2027-11-23T19:00:00Z"
@@ -197,7 +225,7 @@ correlation_id:
   sample: 4b8f2c0e-58a4-4b6f-9d43-6f0f8c1d2e3a
 recovery_file:
   description: Where the new key was written.
-  returned: when a key was generated and O(recovery_file) is set
+  returned: when a key was generated (or taken over from another run) and O(recovery_file) is set
   type: str
   sample: /etc/apiauth/thrive-apikey.json
 """
@@ -231,6 +259,10 @@ def main():
     for secret in ("api_key", "authorization"):
         if result.get(secret):
             module.no_log_values.add(result[secret])
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
+    if result.pop("failed", False):
+        module.fail_json(**result)
     module.exit_json(**result)
 
 

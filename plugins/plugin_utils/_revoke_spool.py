@@ -68,12 +68,17 @@ import tempfile
 import time
 
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError, OptionError, Redactor, fingerprint
+from ansible_collections.apiauth.saas.plugins.module_utils._fileio import (
+    atomic_write,
+    ensure_private_dir,
+    open_private_dir,
+    private_dir_problem,
+    read_private_file,
+    unlink_quietly,
+)
 from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import (
     HAS_CRYPTOGRAPHY,
     _canonical,
-    _fsync_dir,
-    _read_small_file,
-    _unlink_quietly,
     derive_entry_key,
     master_key,
     open_envelope,
@@ -95,6 +100,7 @@ EXPIRY_GRACE = 300.0
 STALE_AGE = 86400.0
 _SALT_BYTES = 16
 _STALE_TMP = 3600.0
+_MAX_RECORD_BYTES = 1024 * 1024
 
 # The run key of this run, set by the callback in the main process before any worker forks.
 _RUN_KEY = None
@@ -103,7 +109,7 @@ _RUN_KEY = None
 def create() -> str:
     """A new private spool directory for one run."""
     path = tempfile.mkdtemp(prefix=PREFIX)
-    os.mkdir(os.path.join(path, "pending"), 0o700)
+    ensure_private_dir(os.path.join(path, "pending"), "The revoke spool directory", OptionError)
     return path
 
 
@@ -141,13 +147,14 @@ def current() -> str:
             f"revoke_at_end=true needs the callback {CALLBACK}: enable it with callbacks_enabled = {CALLBACK} "
             "in the [defaults] section of ansible.cfg, or ANSIBLE_CALLBACKS_ENABLED, and run ansible-playbook."
         )
-    try:
-        info = os.lstat(path)
-    except OSError:
+    if not os.path.lexists(path):
         raise OptionError(f"{ENV_NAME} names {path}, which does not exist: was the run started by "
-                          f"ansible-playbook with the callback {CALLBACK}?") from None
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
-        raise OptionError(f"{ENV_NAME} names {path}, which is not a private directory of this user (0700).")
+                          f"ansible-playbook with the callback {CALLBACK}?")
+    for directory in (path, os.path.join(path, "pending")):
+        problem = private_dir_problem(directory)
+        if problem is not None:
+            raise OptionError(f"{ENV_NAME} names {path}, which is not a private directory of this user (0700): "
+                              f"{directory} {problem}.")
     return path
 
 
@@ -253,17 +260,13 @@ def remember(spool: str, vendor: str, host: str, token: str, params: dict, *, ex
                       obtained_at=obtained_at if obtained_at is not None else time.time(), run_key=_RUN_KEY,
                       encryption_key=params.get("cache_encryption_key") or None)
     pending = os.path.join(spool, "pending")
-    fd, tmp = tempfile.mkstemp(prefix=".entry-", dir=pending)
+    dir_fd = open_private_dir(pending, "The revoke spool directory", OptionError)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(raw)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, os.path.join(pending, fingerprint(token, 32).replace(":", "-") + ".json"))
-        _fsync_dir(pending)
+        atomic_write(fingerprint(token, 32).replace(":", "-") + ".json", raw, dir_fd=dir_fd)
     except OSError as exc:
-        _unlink_quietly(tmp)
         raise OptionError(f"Cannot note the token for revocation in {pending}: {exc.strerror or exc}.") from None
+    finally:
+        os.close(dir_fd)
 
 
 def pending_entries(spool: str, *, run_key: bytes | None = None, encryption_key: str | None = None) -> list:
@@ -273,6 +276,8 @@ def pending_entries(spool: str, *, run_key: bytes | None = None, encryption_key:
     """
     pending = os.path.join(spool, "pending")
     entries = []
+    if private_dir_problem(pending) is not None:
+        return entries  # a directory someone else could have filled: nothing in it is trusted
     try:
         names = sorted(os.listdir(pending))
     except OSError:
@@ -281,7 +286,8 @@ def pending_entries(spool: str, *, run_key: bytes | None = None, encryption_key:
         if not name.endswith(".json"):
             continue
         path = os.path.join(pending, name)
-        entry = open_record(_read_small_file(path), run_key=run_key or _RUN_KEY, encryption_key=encryption_key)
+        raw = read_private_file(path, _MAX_RECORD_BYTES)
+        entry = None if raw is None else open_record(raw, run_key=run_key or _RUN_KEY, encryption_key=encryption_key)
         if entry is not None:
             entries.append((path, entry))
     return entries
@@ -353,14 +359,14 @@ def _sweep_spool(path: str, info, encryption_key, revoke, now: float, report: Sw
             age = now - os.lstat(record_path).st_mtime
         except OSError:
             continue
-        raw = _read_small_file(record_path)
+        raw = read_private_file(record_path, _MAX_RECORD_BYTES)
         meta = record_metadata(raw)
         if meta is None:
             # A clear record of an earlier version, damage, or a temporary file of a
             # killed write: kept a day (an hour for a temporary file), in case an
             # earlier version's run, which holds no lock, is alive and writing.
             if age > STALE_AGE or (name.startswith(".entry-") and age > _STALE_TMP):
-                _unlink_quietly(record_path)
+                unlink_quietly(record_path)
             else:
                 left += 1
             continue
@@ -376,7 +382,7 @@ def _keep_or_drop(record_path, raw, meta, age, encryption_key, revoke, now, repo
     """Deal with one sealed record of a dead run; True when it stays."""
     expires_at = meta["expires_at"]
     if (expires_at is not None and now > expires_at + EXPIRY_GRACE) or (expires_at is None and age > STALE_AGE):
-        _unlink_quietly(record_path)
+        unlink_quietly(record_path)
         report.expired += 1
         return False
     entry = open_record(raw, encryption_key=encryption_key) if encryption_key else None
@@ -392,5 +398,5 @@ def _keep_or_drop(record_path, raw, meta, age, encryption_key, revoke, now, repo
         report.failures.append((meta["token_fp"], meta["host"], Redactor([entry["token"]]).redact(str(exc))))
         report.kept += 1
         return True
-    _unlink_quietly(record_path)
+    unlink_quietly(record_path)
     return False

@@ -277,7 +277,8 @@ def baselines(m: Material, cache_dir: str) -> dict:
                                       "current_valid_until": "2001-01-01T00:00:00Z"}, ()),
              "client_cert": (tls, ()), "client_key": (tls, ())}),
     }
-    # Documented as "Nothing is cached": cache_dir only places thrive_apikey's fallback recovery files.
+    # Documented as "Nothing is cached": thrive_apikey's cache options only place its write lock, hand-off
+    # record and fallback recovery files, checked by the same code as the token plugins' cache.
     unused = {"thoughtspot_token_info": CACHE_OPTIONS, "thrive_apikey": CACHE_OPTIONS}
     return {name: Baseline(args, variants, unused.get(name, ())) for name, (args, variants) in tables.items()}
 

@@ -86,7 +86,8 @@ def cache_dir(tmp_path) -> Path:
 def out(tmp_path) -> Path:
     """The directory playbooks write results to (their out_dir variable)."""
     directory = tmp_path / "out"
-    directory.mkdir(exist_ok=True)
+    directory.mkdir(mode=0o700, exist_ok=True)
+    directory.chmod(0o700)  # recovery files are written here, and only into private directories
     return directory
 
 

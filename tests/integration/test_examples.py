@@ -31,7 +31,7 @@ def test_examples_run(sim, run_playbook, tmp_path, path):
     playbook.write_text(json.dumps([{"name": f"EXAMPLES of {path.stem}", "hosts": "localhost",
                                      "gather_facts": False, "tasks": tasks}]))
     app_dir = tmp_path / "app"
-    app_dir.mkdir()
+    app_dir.mkdir(mode=0o700)
     run = run_playbook(str(playbook), extra_vars={"app_dir": str(app_dir)})
     assert run.rc == 0, run.output[-4000:]
     assert_no_traceback(run)

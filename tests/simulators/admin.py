@@ -7,6 +7,7 @@
     POST   /_sim/faults            {"vendor": name|"*", "faults": [...]} appended FIFO
     GET    /_sim/faults            pending faults per vendor queue
     DELETE /_sim/faults            clear every queue (and the staged batches)
+    POST   /_sim/faults/release    let every request held by a "delay" fault with "hold": true go on
     POST   /_sim/faults/staged     {"vendor": name|"*", "batches": [[...], ...]}: batches kept aside
     GET    /_sim/faults/next       ?vendor=name: clear that queue, load its next staged batch;
                                    {"loaded": n, "staged": left}. A GET so that a playbook can step
@@ -63,6 +64,7 @@ def register(app: SimApp) -> None:
         ("POST", "/_sim/faults", _post_faults),
         ("GET", "/_sim/faults", _get_faults),
         ("DELETE", "/_sim/faults", _delete_faults),
+        ("POST", "/_sim/faults/release", _release_held),
         ("POST", "/_sim/faults/staged", _post_staged_faults),
         ("GET", "/_sim/faults/next", _next_faults),
         ("GET", "/_sim/audit", _get_audit),
@@ -226,6 +228,11 @@ def _next_faults(req: Request) -> Response:
     vendor = urllib.parse.parse_qs(req.query).get("vendor", [""])[0]
     loaded, left = req.app.next_staged_faults(vendor)
     return json_response(200, {"loaded": loaded, "staged": left})
+
+
+def _release_held(req: Request) -> Response:
+    req.app.hold_released.set()
+    return json_response(200, {"ok": True})
 
 
 def _get_faults(req: Request) -> Response:

@@ -382,6 +382,8 @@ class SimApp:  # pylint: disable=too-many-public-methods
         self._faults: dict[str, collections.deque[Fault]] = {}
         # Per queue: batches of faults waiting for next_staged_faults().
         self._staged: dict[str, collections.deque[list[Fault]]] = {}
+        # A "delay" fault with "hold": true waits on this until POST /_sim/faults/release (or its seconds run out).
+        self.hold_released = threading.Event()
         self._audit: list[dict[str, Any]] = []
         self._seq = 0
         self._echoes = 0
@@ -593,6 +595,8 @@ class SimApp:  # pylint: disable=too-many-public-methods
         count = spec.get("count", 1)
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
             raise AdminError("count must be an integer >= 1")
+        if spec.get("method") is not None and not isinstance(spec["method"], str):
+            raise AdminError("method must be an HTTP method name (a string)")
 
         def number(name: str, required: bool) -> None:
             value = spec.get(name)
@@ -639,13 +643,17 @@ class SimApp:  # pylint: disable=too-many-public-methods
             queue.popleft()
         return fault
 
-    def take_fault(self, vendor: str, wildcard: bool = True) -> Fault | None:
+    def take_fault(self, vendor: str, wildcard: bool = True, method: str | None = None) -> Fault | None:
         """Consume one application of the next fault for a request of queue ``vendor``
-        (then of ``"*"`` when ``wildcard``: token endpoints only)."""
+        (then of ``"*"`` when ``wildcard``: token endpoints only). A fault whose spec names a
+        ``method`` waits at the head of its queue for a request of that method."""
         with self.lock:
             for key in (vendor, "*") if wildcard else (vendor,):
                 queue = self._faults.get(key)
                 if queue:
+                    wanted = queue[0].spec.get("method")
+                    if wanted is not None and method is not None and wanted.upper() != method.upper():
+                        continue
                     return self._consume(queue)
         return None
 
@@ -680,6 +688,8 @@ class SimApp:  # pylint: disable=too-many-public-methods
         with self.lock:
             self._faults.clear()
             self._staged.clear()
+            self.hold_released.set()  # nothing stays held by a fault of an earlier test
+            self.hold_released = threading.Event()
 
     def pending_faults(self) -> dict[str, list[dict[str, Any]]]:
         with self.lock:
@@ -832,11 +842,17 @@ def _apply_post_fault(fault: Fault, response: Response) -> Response:
     payload = json.loads(response.body)
     if not isinstance(payload, dict):
         return response
-    name = fault.spec["field"]
+    # "a.b.c" names a field inside nested objects (e.g. GraphQL's data.generateApiKey.validUntil).
+    *parents, name = fault.spec["field"].split(".")
+    holder = payload
+    for part in parents:
+        holder = holder.get(part) if isinstance(holder, dict) else None
+    if not isinstance(holder, dict):
+        return response
     if fault.kind == "missing_field":
-        payload.pop(name, None)
+        holder.pop(name, None)
     else:
-        payload[name] = fault.spec["value"]
+        holder[name] = fault.spec["value"]
     response.body = json.dumps(payload).encode("utf-8")
     return response
 
@@ -1025,7 +1041,7 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             endpoint = other.kind if other is not None else endpoint
         audit = app.new_audit(method, path, query, vendor, endpoint, peer, listener)
 
-        fault = (app.take_fault(route.fault_queue, wildcard=route.kind == "token")
+        fault = (app.take_fault(route.fault_queue, wildcard=route.kind == "token", method=method)
                  if route is not None and route.fault_queue else None)
         if fault is not None:
             audit["fault"] = fault.kind
@@ -1063,7 +1079,10 @@ class SimRequestHandler(BaseHTTPRequestHandler):
             self._drop()
             return
         if fault is not None and fault.kind == "delay":
-            time.sleep(float(fault.spec["seconds"]))
+            if fault.spec.get("hold"):
+                app.hold_released.wait(float(fault.spec["seconds"]))
+            else:
+                time.sleep(float(fault.spec["seconds"]))
 
         if route is None:
             if allowed:

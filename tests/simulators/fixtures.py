@@ -320,6 +320,10 @@ class Simulator:
     def clear_faults(self) -> None:
         self._call("DELETE", "/_sim/faults")
 
+    def release_held(self) -> None:
+        """Let requests held by a ``{"kind": "delay", "hold": true, "seconds": max}`` fault go on."""
+        self._call("POST", "/_sim/faults/release")
+
     def audit(self, vendor: str | None = None, path: str | None = None) -> list[dict[str, Any]]:
         """Audit entries (oldest first), optionally only one vendor's / one path's."""
         entries = self._call("GET", "/_sim/audit")

@@ -379,8 +379,10 @@ def _spool(base, records: dict, *, age: float = 0.0) -> str:
     (path / "pending").mkdir(parents=True)
     (path / "cache").mkdir()
     os.chmod(path, 0o700)
+    os.chmod(path / "pending", 0o700)
     for name, data in records.items():
         (path / "pending" / name).write_bytes(data)
+        os.chmod(path / "pending" / name, 0o600)  # as a run writes them; others' records are not trusted
     if age:
         then = time.time() - age
         for item in [path / "pending" / n for n in records] + [path / "pending", path]:

@@ -240,9 +240,19 @@ def test_unsure_rotation_says_so(fake_api):
         tc.manage_client(_params(new_secret=True), check_mode=False, diff_mode=False)
 
 
-def test_recovery_file_failure_still_returns_the_secret(fake_api, tmp_path):
+def test_recovery_file_failure_still_returns_the_secret(fake_api, tmp_path, monkeypatch):
+    # The directory passes the check made before the create call, then goes away before the secret is written.
+    directory = tmp_path / "gone-dir"
+    directory.mkdir(mode=0o700)
+    create = FakeApi.create
+
+    def create_then_remove_dir(self, name):
+        directory.rmdir()
+        return create(self, name)
+
+    monkeypatch.setattr(FakeApi, "create", create_then_remove_dir)
     result, holds_secret, warnings = tc.manage_client(
-        _params(recovery_file=str(tmp_path / "missing-dir" / "x.json")), check_mode=False, diff_mode=False)
+        _params(recovery_file=str(directory / "x.json")), check_mode=False, diff_mode=False)
     assert result["failed"] and holds_secret
     assert result["client_secret"] == SECRET and "recovery_file" not in result
     assert "recovery_file" in result["msg"] and "(create)" in result["msg"] and "registered result" in result["msg"]

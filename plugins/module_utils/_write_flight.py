@@ -1,0 +1,358 @@
+# -*- coding: utf-8 -*-
+# Copyright: apiauth.saas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Single flight of the writes that make a secret, across processes and controllers.
+
+Internal to the collection: no stability promise to code outside it.
+
+THRIVE's ``generateApiKey`` and ThoughtTrace's client creation and new secret
+make something that cannot be listed or taken back (THRIVE) or that replaces
+what another run just received (a new secret). Two runs that overlap (two
+schedules, two forks running the task for one tenant) must therefore make one,
+and both must end with it.
+
+Lock
+    An exclusive ``flock`` on ``<cache_dir>/write-<target>.lock``, where
+    ``<target>`` is a SHA-256 of what the write is about (vendor, endpoint,
+    tenant or client name...). The kernel drops it when its holder dies, so a
+    killed run blocks nobody; the token cache's cleanup removes lock files
+    unused for a day, under the lock. With ``cache_backend=redis`` the holder
+    also takes ``lock:write:<target>`` on the server (SET NX PX, see
+    ``_shared_cache``), so runners on other controllers wait too. A server that
+    cannot be reached costs a warning: the write goes on under the local lock.
+
+Hand-off record
+    Once the holder has received the secret and written its recovery file, it
+    leaves ``write-<target>.handoff`` (0600, written atomically; encrypted
+    with ``cache_encryption_key`` when one is set) and, with Redis, the same
+    record on the server, encrypted, expiring after ``HANDOFF_TTL``. The next
+    holder of the lock reads it: a record written after that run started
+    means another run made the secret while this one was on its way, so this
+    run returns that secret (reporting no change) instead of making a second.
+    A record written before the run started is never used; one older than
+    ``HANDOFF_TTL`` is removed. A recent record that cannot be read (written
+    with another encryption key, damaged) stops the task before anything is
+    sent, since a second secret might otherwise be made.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import time
+
+from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError, CacheError, MissingLibraryError
+from ansible_collections.apiauth.saas.plugins.module_utils._fileio import (
+    LockTimeout,
+    atomic_write,
+    ensure_private_dir,
+    lock_exclusive,
+    read_private_file,
+    unlink_quietly,
+)
+from ansible_collections.apiauth.saas.plugins.module_utils._shared_cache import shared_layer
+from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import (
+    _SCRYPT_N,
+    _SCRYPT_P,
+    _SCRYPT_R,
+    HANDOFF_MAX_AGE,
+    HANDOFF_SUFFIX,
+    HAS_CRYPTOGRAPHY,
+    SharedUnavailable,
+    _as_fernet_key,
+    default_cache_dir,
+    derive_entry_key,
+    open_envelope,
+    seal_envelope,
+)
+
+SHARED_HANDOFF_LABEL = b"apiauth.saas hand-off record, shared layer"
+
+# How long a run waits for another run's write before giving up (sending nothing).
+WRITE_LOCK_WAIT = 300.0
+# How long a hand-off record may be used, and then lives on disk at most.
+HANDOFF_TTL = HANDOFF_MAX_AGE
+NAME_PREFIX = "write-"
+LOCK_SUFFIX = ".lock"
+RECORD_VERSION = 1
+_MAGIC_PLAIN = b"apiauth.saas hand-off v1 plain\n"
+_MAGIC_SEALED = b"apiauth.saas hand-off v1 sealed\n"
+_MAX_RECORD = 64 * 1024
+_SHARED_POLL_FIRST = 0.02
+_SHARED_POLL_MAX = 0.25
+DIR_LABEL = "The token cache directory (cache_dir), which holds the locks of writes that make a secret,"
+
+
+class HandOffUnreadable(ApiAuthError):
+    """A recent hand-off record exists but cannot be read: another run may just have made the secret."""
+
+
+def _canonical(value) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _fernet_for(encryption_key: str, salt: bytes | None):
+    """The Fernet of a hand-off record: from a Fernet key by HKDF, from a passphrase by scrypt with ``salt``."""
+    if not HAS_CRYPTOGRAPHY:
+        raise MissingLibraryError("cryptography", "to encrypt the hand-off record of a new secret")
+    # pylint: disable=import-outside-toplevel
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+    fernet_key = _as_fernet_key(encryption_key)
+    if fernet_key is not None:
+        master = base64.urlsafe_b64decode(fernet_key)
+    else:
+        master = Scrypt(salt=salt or b"", length=32, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P).derive(
+            encryption_key.encode("utf-8"))
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                   info=b"apiauth.saas write hand-off v1").derive(master)
+    return Fernet(base64.urlsafe_b64encode(derived))
+
+
+def seal(record: dict, encryption_key: str | None) -> bytes:
+    """The bytes of a hand-off record file: plain JSON, or encrypted when a key is given."""
+    plain = _canonical(record)
+    if not encryption_key:
+        return _MAGIC_PLAIN + plain
+    salt = None if _as_fernet_key(encryption_key) is not None else os.urandom(16)
+    token = _fernet_for(encryption_key, salt).encrypt(plain)
+    envelope = {"salt": base64.b64encode(salt).decode("ascii") if salt else None, "token": token.decode("ascii")}
+    return _MAGIC_SEALED + _canonical(envelope)
+
+
+def unseal(data: bytes, encryption_key: str | None):
+    """The record in ``data``, or None when it cannot be read with this key (or without one)."""
+    try:
+        if data.startswith(_MAGIC_PLAIN):
+            if encryption_key:
+                return None  # a plain record where sealed ones are written: not ours to trust
+            document = json.loads(data[len(_MAGIC_PLAIN):].decode("utf-8"))
+        elif data.startswith(_MAGIC_SEALED):
+            if not encryption_key:
+                return None
+            # pylint: disable=import-outside-toplevel
+            from cryptography.fernet import InvalidToken
+
+            envelope = json.loads(data[len(_MAGIC_SEALED):].decode("utf-8"))
+            salt = base64.b64decode(envelope["salt"]) if envelope.get("salt") else None
+            try:
+                plain = _fernet_for(encryption_key, salt).decrypt(envelope["token"].encode("ascii"))
+            except (InvalidToken, ValueError, TypeError):
+                return None
+            document = json.loads(plain.decode("utf-8"))
+        else:
+            return None
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeError):
+        return None
+    return document if isinstance(document, dict) else None
+
+
+class WriteFlight:
+    """Context manager: hold the single flight of one write, read and leave hand-off records.
+
+    ``target`` is a JSON dict naming what the write is about; ``what`` names
+    the secret in messages ("THRIVE API key").
+    """
+
+    def __init__(self, params: dict, target: dict, *, what: str, clock=time.time) -> None:
+        self.what = what
+        self._clock = clock
+        self._dir = os.path.abspath(os.path.expanduser(params.get("cache_dir") or default_cache_dir()))
+        self._encryption_key = params.get("cache_encryption_key") or None
+        self._target_doc = _canonical(target)
+        self.target_fp = hashlib.sha256(self._target_doc).hexdigest()
+        self._lock_path = os.path.join(self._dir, NAME_PREFIX + self.target_fp + LOCK_SUFFIX)
+        self.handoff_path = os.path.join(self._dir, NAME_PREFIX + self.target_fp + HANDOFF_SUFFIX)
+        self._shared = shared_layer(dict(params, cache=True))
+        self._shared_key = None
+        self._shared_token = None
+        self._shared_started = None
+        self._fd = None
+        # Taken before anything else: a record written after this moment is another run's, made while this one ran.
+        self.started = float(clock())
+        self.waited = False
+        self.warnings: list = []
+
+    # -- the lock ---------------------------------------------------------------------
+
+    def __enter__(self) -> "WriteFlight":
+        ensure_private_dir(self._dir, DIR_LABEL, CacheError)
+        self._shared_begin()
+        try:
+            self._fd, self.waited = lock_exclusive(self._lock_path, WRITE_LOCK_WAIT)
+        except LockTimeout:
+            raise ApiAuthError(
+                f"Another run has been making the {self.what} for this target for more than {int(WRITE_LOCK_WAIT)} s "
+                "(it holds the lock); this run waited and sent nothing.",
+                hint="Let the other run finish, then run this task again: it will keep what the other run made.",
+            ) from None
+        except OSError as err:
+            raise CacheError(f"Cannot lock {self._lock_path}: {err.strerror or type(err).__name__}; nothing was sent.",
+                             hint="Check that cache_dir is a directory you own with mode 0700, on a writable "
+                                  "file system.") from None
+        try:
+            self._shared_acquire()
+        except BaseException:
+            self._release()
+            raise
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        if self._shared_token is not None:
+            try:
+                self._shared.release(self._shared_key, self._shared_token)
+            except (SharedUnavailable, CacheError):
+                pass  # the lock expires on its own
+            self._shared_token = None
+        if self._fd is not None:
+            os.close(self._fd)  # releases the flock
+            self._fd = None
+
+    def _shared_down(self, reason: str | None) -> None:
+        self._shared.mark_down()
+        self._shared_key = None
+        self.warnings.append(
+            self._shared.unavailable_warning(reason).replace(
+                "this task went on with the local cache and the network, so other runners may ask for the same "
+                "token.",
+                f"this task made the {self.what} under this controller's lock only, so a runner on another "
+                "controller may make one too."))
+
+    def _shared_begin(self) -> None:
+        if self._shared is None:
+            return
+        if self._shared.is_down():
+            self._shared_down(None)
+            return
+        try:
+            digest = hmac.new(self._shared.hmac_key(), self._target_doc, hashlib.sha256).hexdigest()
+            self._shared_key = "write:" + digest
+            self._shared_started = self._shared.server_time()
+        except SharedUnavailable as exc:
+            self._shared_down(str(exc))
+
+    def _shared_acquire(self) -> None:
+        if self._shared_key is None:
+            return
+        layer = self._shared
+        deadline = time.monotonic() + WRITE_LOCK_WAIT
+        delay = _SHARED_POLL_FIRST
+        try:
+            while True:
+                token = layer.acquire(self._shared_key)
+                if token is not None:
+                    self._shared_token = token
+                    return
+                self.waited = True
+                if time.monotonic() >= deadline:
+                    raise ApiAuthError(
+                        f"Another runner has been making the {self.what} for this target for more than "
+                        f"{int(WRITE_LOCK_WAIT)} s (it holds the lock on {layer.label}); this run sent nothing.",
+                        hint="Let it finish, then run this task again.")
+                if layer.lock_state(self._shared_key) == "held":
+                    time.sleep(delay)
+                    delay = min(delay * 2, _SHARED_POLL_MAX)
+        except SharedUnavailable as exc:
+            self._shared_down(str(exc))
+
+    # -- hand-off records -----------------------------------------------------------------
+
+    def handed_off(self) -> dict | None:
+        """The secret another run made for this target since this run started, or None.
+
+        Call only while holding the flight. Raises HandOffUnreadable when a
+        record written since this run started cannot be read.
+        """
+        found = self._local_record()
+        if found is None and self._shared_key is not None:
+            found = self._shared_record()
+        return found
+
+    def _local_record(self) -> dict | None:
+        try:
+            info = os.lstat(self.handoff_path)
+        except FileNotFoundError:
+            return None
+        except OSError:
+            info = None
+        now = float(self._clock())
+        data = read_private_file(self.handoff_path, _MAX_RECORD)
+        record = None if data is None else unseal(data, self._encryption_key)
+        if not self._valid(record):
+            recent = info is not None and info.st_mtime >= self.started - 1 and now - info.st_mtime < HANDOFF_TTL
+            if recent:
+                raise HandOffUnreadable(
+                    f"Another run made the {self.what} for this target while this one waited, but its hand-off "
+                    f"record {self.handoff_path} cannot be read (written with another cache_encryption_key, or "
+                    "damaged); nothing was sent, so no second one was made.",
+                    hint="The other run's result and recovery file hold it. Store it, then run this task again with "
+                         "it as the current one.")
+            if info is not None and now - info.st_mtime >= HANDOFF_TTL:
+                unlink_quietly(self.handoff_path)
+            return None
+        written = record["written_at"]
+        if now - written >= HANDOFF_TTL:
+            unlink_quietly(self.handoff_path)
+            return None
+        return record["secret"] if written >= self.started else None
+
+    def _shared_record(self) -> dict | None:
+        try:
+            present, raw = self._shared.read_checked(self._shared_key)
+            record = None if raw is None else open_envelope(raw, self._shared_record_key(), self._shared_key)
+        except SharedUnavailable as exc:
+            self._shared_down(str(exc))
+            return None
+        if not present:
+            return None
+        if not self._valid(record):
+            # Its name is derived from the shared encryption key, so only a damaged or forged entry lands here.
+            self.warnings.append(f"The shared hand-off record of this {self.what} on {self._shared.label} cannot "
+                                 "be read; it was ignored.")
+            return None
+        return record["secret"] if record["written_at"] >= self._shared_started else None
+
+    def _shared_record_key(self) -> bytes:
+        # Every runner of the fleet must open the record, and their admin
+        # credentials differ, so it is bound to the shared encryption key and
+        # the target only; it lives HANDOFF_TTL seconds.
+        target_mac = hmac.new(self._shared.hmac_key(), self._target_doc, hashlib.sha256).digest()
+        return derive_entry_key(self._shared.entry_master(), target_mac, SHARED_HANDOFF_LABEL)
+
+    def _valid(self, record) -> bool:
+        return (isinstance(record, dict) and record.get("v") == RECORD_VERSION
+                and record.get("target") == self.target_fp and isinstance(record.get("secret"), dict)
+                and isinstance(record.get("written_at"), (int, float)) and not isinstance(record["written_at"], bool))
+
+    def hand_off(self, secret: dict) -> None:
+        """Leave ``secret`` for runs waiting on this flight. Call while holding it, after the recovery file.
+
+        A failure costs a warning only: the secret is already in the recovery
+        file and the result, and the waiting runs find the vendor's state.
+        """
+        record = {"v": RECORD_VERSION, "target": self.target_fp, "written_at": float(self._clock()),
+                  "secret": secret}
+        try:
+            atomic_write(self.handoff_path, seal(record, self._encryption_key))
+        except OSError as err:
+            self.warnings.append(f"Could not leave the hand-off record {self.handoff_path} "
+                                 f"({err.strerror or type(err).__name__}): a run waiting for this one may make "
+                                 f"another {self.what}.")
+        if self._shared_key is None:
+            return
+        try:
+            shared_record = dict(record, written_at=self._shared.server_time())
+            self._shared.write(self._shared_key,
+                               seal_envelope(self._shared_record_key(), self._shared_key, {}, shared_record),
+                               HANDOFF_TTL)
+        except SharedUnavailable as exc:
+            self._shared_down(str(exc))
