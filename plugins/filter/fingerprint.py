@@ -39,7 +39,9 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import finger
 
 
 def fingerprint(value):
-    return _fingerprint(value if isinstance(value, str) else str(value))
+    text = value if isinstance(value, str) else str(value)
+    # surrogatepass: a lone surrogate (not valid text, but a possible Python string) still gets a fingerprint.
+    return _fingerprint(text.encode("utf-8", "surrogatepass"))
 
 
 class FilterModule:

@@ -188,6 +188,7 @@ def _render_ini(data: object, interpolation: str, sort_keys: bool) -> str:
             continue
         lines = [f"[{section_name}]"]
         expected[section_name] = {}
+        seen: set[str] = set()
         for key, value in _items(options, sort_keys):
             key_name = str(key)
             where = f"[{show_name(section_name)}] {show_name(key_name)}"
@@ -195,8 +196,9 @@ def _render_ini(data: object, interpolation: str, sort_keys: bool) -> str:
             text = _scalar_text(value)
             if not problem and text is None:
                 problem = f"the value is a {type(value).__name__}; INI values are text"
-            if not problem and key_name.lower() in expected[section_name]:
+            if not problem and key_name.lower() in seen:
                 problem = "configparser reads option names without case, and another option of the section has the same name"
+            seen.add(key_name.lower())
             problem = problem or _ini_value_problem(text)
             if problem:
                 found.append(f"{where}: {problem}.")
