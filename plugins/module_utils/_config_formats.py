@@ -468,15 +468,14 @@ def _show_path(path: tuple) -> str:
 def _differences(given: object, read: object, path: tuple = ()) -> list[str]:
     if isinstance(given, dict) and isinstance(read, dict):
         names = list(given) + [key for key in read if key not in given]
-        return [where for key in names for where in _differences(given.get(key, _MISSING), read.get(key, _MISSING),
-                                                                  path + (key,))]
+        return [where for key in names
+                for where in _differences(given.get(key, _MISSING), read.get(key, _MISSING), path + (key,))]
     if isinstance(given, list) and isinstance(read, list) and len(given) == len(read):
         return [where for index, (one, two) in enumerate(zip(given, read))
                 for where in _differences(one, two, path + (index,))]
     if type(given) is type(read) and given == read:
         return []
     return [_show_path(path)]
-
 
 
 def _json_key(key: object) -> str:

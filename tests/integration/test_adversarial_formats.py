@@ -193,8 +193,8 @@ def test_secret_store_writes_hostile_values_that_read_back_exactly(run_playbook,
         if kind == "dotenv":
             assert read_dotenv(path) == values
     # The role reads back what it wrote (the secrets, and the metadata no value could forge).
-    assert json.loads((out / "read-back.json").read_text()) == {"exists": True, "secrets": values,
-                                                                 "metadata": metadata}
+    read_back = json.loads((out / "read-back.json").read_text())
+    assert read_back == {"exists": True, "secrets": values, "metadata": metadata}
     assert_absent(list(values.values()), run, (out / "diff.json").read_text())
 
     again = run_playbook("adversarial_secret_store.yml", extra_vars=extra)
@@ -233,8 +233,8 @@ def _diff_message(run) -> dict:
 
 
 @pytest.mark.parametrize("kind", ["json", "env_file"])
-def test_secret_store_diff_shows_a_new_fingerprint_for_a_new_value_under_the_same_name(run_playbook, out, tmp_path,
-                                                                                      kind):
+def test_secret_store_diff_shows_a_new_fingerprint_for_a_new_value_under_the_same_name(
+        run_playbook, out, tmp_path, kind):
     store = {"backend": STORES[kind]["backend"], "format": STORES[kind].get("format", "json"),
              "path": str(tmp_path / f"store.{kind}")}
     old_value, new_value, kept = f"old-{_tag()}-{_tag()}", f"new-{_tag()}-{_tag()}", f"kept-{_tag()}-{_tag()}"

@@ -24,7 +24,6 @@ from hypothesis import strategies as st
 
 from ansible_collections.apiauth.saas.plugins.module_utils import _config_formats as formats
 from format_readers import (
-    UnclearEnvFile,
     read_dotenv,
     read_ini,
     read_json,
@@ -123,10 +122,10 @@ def env_value_cannot_carry(text: str, fmt: str) -> bool:
 @st.composite
 def ini_data(draw):
     data, marks, refused_names = {}, [], []
-    for _ in range(draw(st.integers(1, 3))):
+    for _section in range(draw(st.integers(1, 3))):
         section = draw(key_text)
         options = {}
-        for _ in range(draw(st.integers(0, 3))):
+        for _option in range(draw(st.integers(0, 3))):
             key = draw(key_text)
             value, mark = draw(marked_value())
             options.setdefault(key, value)
@@ -229,7 +228,7 @@ def test_ini_percent_is_literal_for_the_parser_it_is_written_for(tmp_path, inter
 @st.composite
 def env_data(draw):
     data, marks, refused_names, fmt = {}, [], [], draw(st.sampled_from(["dotenv", "systemd"]))
-    for _ in range(draw(st.integers(1, 4))):
+    for _variable in range(draw(st.integers(1, 4))):
         name = draw(env_name)
         value, mark = draw(marked_value())
         if name in data:
