@@ -61,7 +61,7 @@ def _fleet(hosts: int = 3) -> str:
 
 
 def _tokens_in(out: Path) -> list:
-    values = [line.split("=", 1)[1].strip().strip('"') for line in (out / "store.env").read_text().splitlines()
+    values = [line.split("=", 1)[1].strip().strip("'\"") for line in (out / "store.env").read_text().splitlines()
               if "=" in line and not line.startswith("#")]
     for ini in out.glob("app*.ini"):
         values += [line.split("=", 1)[1].strip() for line in ini.read_text().splitlines() if " = " in line]
