@@ -234,21 +234,25 @@ def read_private_file(path: str, limit: int) -> bytes | None:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid() or stat.S_IMODE(info.st_mode) & 0o077:
             return None
-        chunks = []
-        total = 0
-        while True:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            total += len(chunk)
-            if total > limit:
-                return None
-            chunks.append(chunk)
+        return read_limited(fd, limit)
     except OSError:
         return None
     finally:
         os.close(fd)
-    return b"".join(chunks)
+
+
+def read_limited(fd: int, limit: int) -> bytes | None:
+    """All bytes from ``fd``, or None once there are more than ``limit`` (a file that is not ours to parse)."""
+    chunks = []
+    total = 0
+    while True:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return b"".join(chunks)
+        total += len(chunk)
+        if total > limit:
+            return None
+        chunks.append(chunk)
 
 
 class LockTimeout(Exception):

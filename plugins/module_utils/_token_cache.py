@@ -139,6 +139,7 @@ from ansible_collections.apiauth.saas.plugins.module_utils._fileio import (
     ensure_private_dir,
     fsync_dir,
     lock_exclusive,
+    read_limited,
     unlink_quietly,
     write_new_tmp,
 )
@@ -488,20 +489,11 @@ def _read_small_file(path: str):
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return None
-        chunks, total = [], 0
-        while True:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            total += len(chunk)
-            if total > _MAX_ENTRY_BYTES:
-                return None
-            chunks.append(chunk)
+        return read_limited(fd, _MAX_ENTRY_BYTES)
     except OSError:
         return None
     finally:
         os.close(fd)
-    return b"".join(chunks)
 
 
 def _check_expires_at(value):
@@ -982,21 +974,14 @@ class TokenCache:
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 return None
-            chunks = []
-            total = 0
-            while True:
-                chunk = os.read(fd, 65536)
-                if not chunk:
-                    break
-                total += len(chunk)
-                if total > _MAX_ENTRY_BYTES:
-                    return None
-                chunks.append(chunk)
+            raw = read_limited(fd, _MAX_ENTRY_BYTES)
         except OSError as err:
             raise self._io_error(f"read {path}", err) from None
         finally:
             os.close(fd)
-        secret = open_envelope(b"".join(chunks), ekey, name)
+        if raw is None:
+            return None
+        secret = open_envelope(raw, ekey, name)
         return None if secret is None else _parse_secret(secret)
 
     def _write_tmp(self, name: str, data: bytes) -> str:
