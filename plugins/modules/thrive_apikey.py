@@ -23,6 +23,10 @@ description:
   - With O(recovery_file), a new key is written there (mode C(0600), atomically) before the module returns, so a
     later failure in the play cannot lose it.
   - Runs on the controller; the result is hidden from the task output unless O(censor_result=false).
+requirements:
+  - requests (Python library, on the controller)
+  - cryptography (Python library, on the controller)
+  - redis (Python library, on the controller), only for O(cache_backend=redis)
 author:
   - apiauth.saas maintainers (@apiauth)
 options:
