@@ -10,8 +10,9 @@ PYTHONS_NEWEST := 3.13 3.12
 SMOKE_CORES := 2.20 2.19 2.17
 OLDEST_CORE := 2.17
 PYTHONS_2.20 := 3.13 3.12
-PYTHONS_2.19 := 3.11
-PYTHONS_2.17 := 3.11
+# The oldest cores run on Python 3.11, the low end of the Python range, where a machine has it.
+PYTHONS_2.19 := 3.11 3.12 3.13
+PYTHONS_2.17 := 3.11 3.12 3.10
 # A Python is chosen by RUNNING it (tests/find_python.sh): pyenv puts shims on PATH that exit 127
 # for a version that is not enabled. PYTHON_NEW=/path/to/python3.13 overrides the search.
 FIND_PYTHON := bash $(CURDIR)/tests/find_python.sh
@@ -32,7 +33,7 @@ comma := ,
 DSA_FILTER := ignore:DSA is deprecated and support will be removed:Warning
 export PYTHONWARNINGS := $(if $(PYTHONWARNINGS),$(PYTHONWARNINGS)$(comma))$(DSA_FILTER)
 
-.PHONY: help demo test venv units integration security sanity lint docs docs-lint build smoke oldest molecule \
+.PHONY: help demo test venv units integration security sanity lint docs docs-lint docs-rst build smoke oldest molecule \
   changelog bench clean ee-context integration-rest
 
 help:
@@ -161,6 +162,35 @@ test: venv
 	done; \
 	echo "make test: all suites passed in $$((SECONDS - began)) s (ansible-core $(CORE_NEWEST) on $$($(BIN)/python -V); smoke on $(SMOKE_CORES))"; \
 	cat $(TMP)/stage-times.txt
+
+# The collection's HTML documentation, as the Ansible docsite makes it (antsibull-docs, Sphinx),
+# offline and with warnings as errors: intersphinx reads a local inventory of the few
+# docs.ansible.com labels the pages link to (docs/docsite/offline_inventory.py).
+DOCS_DIR := $(TMP)/docs
+$(VENV)/.docs-installed: $(VENV)/.installed tests/requirements-docs.txt
+	$(BIN)/pip install -q -r tests/requirements-docs.txt
+	touch $@
+
+docs: venv $(VENV)/.docs-installed
+	rm -rf $(DOCS_DIR) && mkdir -m 700 -p $(DOCS_DIR)
+	PATH=$(CURDIR)/$(BIN):$$PATH antsibull-docs sphinx-init --use-current --fail-on-error --dest-dir $(DOCS_DIR) \
+	  --project apiauth.saas --title apiauth.saas --copyright "apiauth.saas contributors" apiauth.saas >/dev/null
+	$(BIN)/python docs/docsite/offline_inventory.py $(DOCS_DIR)/ansible_devel.inv
+	printf '\n# Offline: only the local inventory of docs.ansible.com (make docs).\nintersphinx_mapping = {"ansible_devel": ("https://docs.ansible.com/projects/ansible/devel/", "../ansible_devel.inv")}\n' \
+	  >> $(DOCS_DIR)/conf.py
+	cd $(DOCS_DIR) && PATH=$(CURDIR)/$(BIN):$$PATH bash build.sh
+	@echo "HTML documentation: $(DOCS_DIR)/build/html/index.html"
+
+# The docsite pages of the guides, from docs/*.md.
+docs-rst: venv
+	$(BIN)/python docs/docsite/md2rst.py
+
+# What the docsite's own CI checks: plugin and role docs, extra docs and links; the guide pages
+# up to date with docs/*.md; then the HTML build itself.
+docs-lint: venv
+	$(BIN)/python docs/docsite/md2rst.py --check
+	PATH=$(CURDIR)/$(BIN):$$PATH antsibull-docs lint-collection-docs --plugin-docs .
+	$(MAKE) --no-print-directory docs
 
 # The build context of the execution environment for AWX and Automation Platform: the collection
 # tarball beside execution-environment/execution-environment.yml, then `ansible-builder create`.

@@ -24,6 +24,8 @@ if command -v pyenv >/dev/null 2>&1; then
     r=$(pyenv root 2>/dev/null) && [[ -n "$r" ]] && roots+=("$r")
 fi
 [[ -n "${HOME:-}" ]] && roots+=("$HOME/.pyenv")
+# Each root once (PYENV_ROOT is usually ~/.pyenv too).
+mapfile -t roots < <(printf '%s\n' "${roots[@]}" | awk 'NF && !seen[$0]++')
 
 for want in "$@"; do
     candidates=()
@@ -32,8 +34,8 @@ for want in "$@"; do
     for root in "${roots[@]}"; do
         # Newest patch release first (3.13.10 after 3.13.9: version sort).
         while IFS= read -r d; do
-            [[ -n "$d" ]] && candidates+=("$d/bin/python$want" "$d/bin/python3")
-        done < <(ls -d "$root/versions/$want".* 2>/dev/null | sort -rV)
+            [[ -d "$d" ]] && candidates+=("$d/bin/python$want" "$d/bin/python3")
+        done < <(printf '%s\n' "$root/versions/$want".* | sort -rV)
     done
     p=$(command -v python3 2>/dev/null) && candidates+=("$p")
     for py in "${candidates[@]}"; do
@@ -45,5 +47,6 @@ for want in "$@"; do
 done
 
 echo "$0: no working Python $* found (tried python$1 on PATH, pyenv under ${roots[*]:-no pyenv root}, python3)." >&2
-echo "$0: install one (Debian 13: apt-get install python3 python3-venv; or pyenv install $1) or set the Makefile's PYTHON_NEW=/path/to/python$1." >&2
+echo "$0: install one (apt-get install python$1 python$1-venv where Debian has it, or pyenv install $1);" \
+     "for ansible-core 2.20 and 2.21, make also takes PYTHON_NEW=/path/to/python3.X." >&2
 exit 1
