@@ -45,8 +45,7 @@ help:
 	@echo "make bench  time the lookup and the app_config role against hand-written uri plays (docs/benchmarks.md)"
 
 # The demo's environment: the newest ansible-core, the collection's requirements, the simulators.
-$(VENV)/.demo-installed: requirements.txt tests/requirements-demo.txt tests/requirements-simulator.txt \
-		tests/find_python.sh
+$(VENV)/.demo-installed: requirements.txt tests/requirements-demo.txt tests/requirements-simulator.txt
 	PY=$${PYTHON_NEW:-$$($(FIND_PYTHON) $(PYTHONS_NEWEST))} && echo "Python for ansible-core $(CORE_NEWEST): $$PY" \
 	  && "$$PY" -m venv --clear $(VENV)
 	$(BIN)/pip install -q --upgrade pip
@@ -68,7 +67,7 @@ $(OPTIONAL_COLLECTIONS): tests/backends/install_collections.py $(VENV)/.installe
 	touch $@
 
 # One environment per older core: .venv-2.20, .venv-2.19, .venv-2.17.
-$(VENV)-%/.installed: requirements.txt tests/requirements-smoke.txt tests/requirements-simulator.txt tests/find_python.sh
+$(VENV)-%/.installed: requirements.txt tests/requirements-smoke.txt tests/requirements-simulator.txt
 	@[ -n "$(PYTHONS_$*)" ] || { echo "ansible-core $* is not in the matrix (SMOKE_CORES: $(SMOKE_CORES))" >&2; exit 2; }
 	PY=$$($(FIND_PYTHON) $(PYTHONS_$*)) && echo "Python for ansible-core $*: $$PY" && "$$PY" -m venv --clear $(VENV)-$*
 	$(VENV)-$*/bin/pip install -q --upgrade pip
@@ -134,7 +133,7 @@ build: venv
 
 # The smoke-marked integration tests on an older core: make smoke-2.20, smoke-2.19, smoke-2.17.
 smoke-%: $(VENV)-%/.installed $(COLLECTION_LINK)
-	APIAUTH_ANSIBLE_BIN=$(CURDIR)/$(VENV)-$*/bin $(VENV)-$*/bin/pytest -q -m smoke tests/integration
+	APIAUTH_ANSIBLE_BIN=$(CURDIR)/$(VENV)-$*/bin $(VENV)-$*/bin/pytest -q -n 2 -m smoke tests/integration
 
 smoke: $(addprefix smoke-,$(SMOKE_CORES))
 
