@@ -21,7 +21,7 @@
 # Environment:
 #   APIAUTH_ANSIBLE_TEST_DIR  where the copy goes
 #                             (default: ${TMPDIR:-/tmp}/apiauth-saas-ansible-test-<uid>-<checksum of repo path>)
-#   APIAUTH_TEST_PYTHON       Python version for --python (default: 3.11)
+#   APIAUTH_TEST_PYTHON       Python version for --python (default: the version ansible-test runs with)
 #   APIAUTH_ANSIBLE_TEST_ENV  --venv (default), --local or --docker ...
 #   ANSIBLE_TEST              ansible-test executable (default: from PATH)
 set -euo pipefail
@@ -47,7 +47,6 @@ case "$WORK" in /*) ;; *) WORK=$PWD/$WORK ;; esac
 NAMESPACE=$(sed -n 's/^namespace:[[:space:]]*\([A-Za-z0-9_]*\).*/\1/p' "$ROOT/galaxy.yml")
 NAME=$(sed -n 's/^name:[[:space:]]*\([A-Za-z0-9_]*\).*/\1/p' "$ROOT/galaxy.yml")
 DEST=$WORK/ansible_collections/$NAMESPACE/$NAME
-PYVER=${APIAUTH_TEST_PYTHON:-3.11}
 ENV_OPT=${APIAUTH_ANSIBLE_TEST_ENV:---venv}
 ANSIBLE_TEST=${ANSIBLE_TEST:-$(command -v ansible-test || true)}
 
@@ -79,6 +78,9 @@ if [[ "$AT_PYTHON" == */env ]]; then
 fi
 [[ -n "$AT_PYTHON" ]] && command -v "$AT_PYTHON" >/dev/null 2>&1 || AT_PYTHON=$(dirname "$ANSIBLE_TEST")/python
 command -v "$AT_PYTHON" >/dev/null 2>&1 || AT_PYTHON=python3
+# Without --python, ansible-test tries every Python that PATH names, and pyenv's shims of
+# versions not enabled exit 127; the interpreter ansible-test runs with is always there.
+PYVER=${APIAUTH_TEST_PYTHON:-$("$AT_PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')}
 
 # --- 1. get-pip stand-in in ansible-test's cache --------------------------------
 install_getpip_standin() {

@@ -97,16 +97,24 @@ if [[ -n "$leaks" ]]; then
     echo "$leaks" | head -40 >&2
     fail "the tarball holds files that must not ship ($(echo "$leaks" | wc -l) paths; fix build_ignore in galaxy.yml)"
 fi
-for required in MANIFEST.json FILES.json meta/runtime.yml; do
+# Nor the developer's tooling (galaxy.yml says why).
+tooling=$(grep -E '^(tests|extensions/molecule|\.ci|changelogs/fragments)(/|$)|^(Makefile|requirements-test\.txt|pytest\.ini|\.ansible-lint|docs/benchmarks\.json|docs/docsite/[^/]*\.py)$' "$WORK/contents.txt" || true)
+if [[ -n "$tooling" ]]; then
+    echo "$tooling" | head -40 >&2
+    fail "the tarball holds developer tooling ($(echo "$tooling" | wc -l) paths; see build_ignore in galaxy.yml)"
+fi
+for required in MANIFEST.json FILES.json meta/runtime.yml LICENSE README.md CHANGELOG.rst changelogs/changelog.yaml \
+        requirements.txt bindep.txt meta/execution-environment.yml docs/docsite/extra-docs.yml docs/docsite/links.yml \
+        execution-environment/execution-environment.yml; do
     grep -qx "$required" "$WORK/contents.txt" || fail "the tarball lacks $required"
 done
 # Every plugin file of the source tree (tracked or new, not ignored) must ship.
 source_files() {
     cd "$ROOT"
     if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-        git ls-files -co --exclude-standard -- plugins meta
+        git ls-files -co --exclude-standard -- plugins meta roles playbooks extensions/awx docs/docsite/rst
     else
-        find plugins meta -type f
+        find plugins meta roles playbooks extensions/awx docs/docsite/rst -type f
     fi
 }
 missing=$(source_files | while IFS= read -r f; do
@@ -114,7 +122,7 @@ missing=$(source_files | while IFS= read -r f; do
 done)
 if [[ -n "$missing" ]]; then
     echo "$missing" >&2
-    fail "the tarball lacks plugin files of the source tree (build_ignore too broad?)"
+    fail "the tarball lacks files of the source tree that users need (build_ignore too broad?)"
 fi
 log "tarball contents OK ($(wc -l < "$WORK/contents.txt") entries, nothing that must not ship)"
 

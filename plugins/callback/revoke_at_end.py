@@ -44,6 +44,14 @@ notes:
     An interrupted run (Ctrl-C) still revokes them when Python exits normally.
   - The alternative without a callback is a task with O(apiauth.saas.thoughtspot_token#module:state=absent) in an
     C(always) section or a handler; see the examples of M(apiauth.saas.thoughtspot_token).
+seealso:
+  - module: apiauth.saas.thoughtspot_token
+    description: The module whose O(apiauth.saas.thoughtspot_token#module:revoke_at_end) option uses this callback.
+  - plugin: apiauth.saas.thoughtspot_token
+    plugin_type: lookup
+    description: The lookup, with the same option.
+  - ref: callback_plugins
+    description: How callback plugins are enabled.
 """
 
 EXAMPLES = r"""

@@ -13,6 +13,10 @@ description:
     M(apiauth.saas.oauth2_token) module returns, from the same cache on the controller.
   - A template that renders the token on many hosts causes one request per credential while the token stays
     fresh, and a second run renders the same token, so files written from it do not change.
+requirements:
+  - requests (Python library, on the controller)
+  - cryptography (Python library, on the controller)
+  - redis (Python library, on the controller), only for O(cache_backend=redis)
 author:
   - apiauth.saas maintainers (@apiauth)
 extends_documentation_fragment:

@@ -13,6 +13,10 @@ description:
     same cache on the controller.
   - A request with O(auto_create) or a O(persist_option) other than V(NONE) may create or change the user; a
     lookup cannot tell check mode apart, so it sends it in check mode too. Use the module when that matters.
+requirements:
+  - requests (Python library, on the controller)
+  - cryptography (Python library, on the controller)
+  - redis (Python library, on the controller), only for O(cache_backend=redis)
 author:
   - apiauth.saas maintainers (@apiauth)
 options:

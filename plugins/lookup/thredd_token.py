@@ -13,6 +13,10 @@ description:
     cache on the controller; or the headers every Thredd API call needs.
   - A template that renders the token on many hosts causes one request per credential while the token stays
     fresh, and a second run renders the same token. Nothing cached for UAT is ever served for production.
+requirements:
+  - requests (Python library, on the controller)
+  - cryptography (Python library, on the controller)
+  - redis (Python library, on the controller), only for O(cache_backend=redis)
 author:
   - apiauth.saas maintainers (@apiauth)
 options:

@@ -11,6 +11,10 @@ version_added: 0.1.0
 description:
   - Returns a THRIVE access token, the same token the M(apiauth.saas.thrive_token) module returns, from the same
     cache on the controller.
+requirements:
+  - requests (Python library, on the controller)
+  - cryptography (Python library, on the controller)
+  - redis (Python library, on the controller), only for O(cache_backend=redis)
 author:
   - apiauth.saas maintainers (@apiauth)
 extends_documentation_fragment:

@@ -127,6 +127,27 @@ def _verify_hint(reason: str) -> str:
     return _TLS_VERIFY_HINT
 
 
+# RFC 9110 renamed four statuses; Python 3.13 took the new names, older Pythons keep RFC 7231's.
+# The collection says the RFC 9110 name on every Python, so an error reads the same whichever
+# Python the controller runs (people grep logs and match messages in `failed_when`).
+_RFC9110_PHRASES = {
+    413: "Content Too Large",
+    414: "URI Too Long",
+    416: "Range Not Satisfiable",
+    422: "Unprocessable Content",
+}
+
+
+def status_phrase(status: int) -> str:
+    """The reason phrase of an HTTP status (RFC 9110 wording), or "" for a status with none."""
+    if status in _RFC9110_PHRASES:
+        return _RFC9110_PHRASES[status]
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
 @dataclass
 class HttpOptions:
     """Transport settings: the user-facing options of every adapter."""
@@ -1012,10 +1033,7 @@ class HttpClient:
                 }
             described = describe_vendor_error(vendor_error)
             if not described:
-                try:
-                    described = HTTPStatus(response.status).phrase
-                except ValueError:
-                    described = ""
+                described = status_phrase(response.status)
             message = prefix + f"HTTP {response.status}" + (f" {described}" if described else "")
             hint = None
             if retry_after is not None:

@@ -27,6 +27,10 @@ description:
     C(apiauth.saas.revoke_at_end), or put a task with O(state=absent) in an C(always) section (see the examples).
   - Runs on the controller; a result that holds a token is hidden from the task output unless
     O(censor_result=false), while the registered variable keeps it.
+requirements:
+  - requests (Python library, on the controller)
+  - cryptography (Python library, on the controller)
+  - redis (Python library, on the controller), only for O(cache_backend=redis)
 author:
   - apiauth.saas maintainers (@apiauth)
 options:

@@ -14,6 +14,9 @@ description:
     (C(auth/session/user)).
   - An invalid, expired or revoked token is not a failure; the task returns RV(valid=false).
   - Changes nothing; runs on the controller.
+requirements:
+  - requests (Python library, on the controller)
+  - cryptography (Python library, on the controller)
 author:
   - apiauth.saas maintainers (@apiauth)
 options:

@@ -22,6 +22,10 @@ description:
   - Runs on the controller; a result that holds the key is hidden from the task output unless
     O(censor_result=false), while the registered variable keeps it. Because of that, Ansible shows no diff for
     such a result; check mode (or RV(key_fingerprint)) shows what changed.
+requirements:
+  - requests (Python library, on the controller)
+  - cryptography (Python library, on the controller)
+  - redis (Python library, on the controller), only for O(cache_backend=redis)
 author:
   - apiauth.saas maintainers (@apiauth)
 options:

@@ -35,6 +35,10 @@ description:
     O(api_paths).
   - Runs on the controller only; when the result holds a secret, it is hidden from the task output unless
     O(censor_result=false), while the registered variable keeps it.
+requirements:
+  - requests (Python library, on the controller)
+  - cryptography (Python library, on the controller)
+  - redis (Python library, on the controller), only for O(cache_backend=redis)
 author:
   - apiauth.saas maintainers (@apiauth)
 options:

@@ -15,6 +15,10 @@ description:
   - RV(authorization) spells the scheme C(bearer) as ThoughtTrace documents it.
   - The token is cached on the controller and reused while it stays valid for O(min_ttl) seconds.
   - Runs on the controller; the result is hidden from the task output unless O(censor_result=false).
+requirements:
+  - requests (Python library, on the controller)
+  - cryptography (Python library, on the controller)
+  - redis (Python library, on the controller), only for O(cache_backend=redis)
 author:
   - apiauth.saas maintainers (@apiauth)
 extends_documentation_fragment:

@@ -21,6 +21,10 @@ description:
     key, and reused while they stay valid for O(min_ttl) seconds; nothing cached for UAT is ever served for
     production.
   - Runs on the controller; the result is hidden from the task output unless O(censor_result=false).
+requirements:
+  - requests (Python library, on the controller)
+  - cryptography (Python library, on the controller)
+  - redis (Python library, on the controller), only for O(cache_backend=redis)
 author:
   - apiauth.saas maintainers (@apiauth)
 extends_documentation_fragment:

@@ -41,6 +41,10 @@ description:
     own O(recovery_file) too. A record that cannot be read (written with another O(cache_encryption_key)) fails the
     task without sending anything.
   - Runs on the controller; the result is hidden from the task output unless O(censor_result=false).
+requirements:
+  - requests (Python library, on the controller)
+  - cryptography (Python library, on the controller)
+  - redis (Python library, on the controller), only for O(cache_backend=redis)
 author:
   - apiauth.saas maintainers (@apiauth)
 options:

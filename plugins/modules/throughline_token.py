@@ -16,6 +16,10 @@ description:
     for O(min_ttl) seconds, so many hosts, forks and runs share one token.
   - ThroughLine may revoke credentials at any time; a refusal says so and what to check.
   - Runs on the controller; the result is hidden from the task output unless O(censor_result=false).
+requirements:
+  - requests (Python library, on the controller)
+  - cryptography (Python library, on the controller)
+  - redis (Python library, on the controller), only for O(cache_backend=redis)
 author:
   - apiauth.saas maintainers (@apiauth)
 extends_documentation_fragment:

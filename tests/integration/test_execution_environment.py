@@ -71,3 +71,23 @@ def test_make_target_and_docs_name_the_same_files():
     docs = (ROOT / "docs" / "awx.md").read_text()
     assert "make ee-context" in docs and "not built" in docs
     assert Path(ROOT / "execution-environment" / "requirements.yml").exists()
+
+
+def test_image_runs_the_newest_ansible_core_on_a_python_it_supports():
+    from packaging.specifiers import SpecifierSet  # pylint: disable=import-outside-toplevel
+    from packaging.version import Version  # pylint: disable=import-outside-toplevel
+
+    definition = yaml.safe_load((ROOT / "execution-environment" / "execution-environment.yml").read_text())
+    deps = definition["dependencies"]
+    core = deps["ansible_core"]["package_pip"]
+    assert core.startswith("ansible-core")
+    allowed = SpecifierSet(core[len("ansible-core"):])
+    # The release the full suite runs on (the Makefile's CORE_NEWEST) is the one the image installs.
+    newest = next(line.split(":=")[1].strip() for line in (ROOT / "Makefile").read_text().splitlines()
+                  if line.startswith("CORE_NEWEST"))
+    assert Version(f"{newest}.0") in allowed and Version("2.20.0") not in allowed, core
+    # ansible-core 2.20 and newer need Python 3.12 or newer on the controller, which the image is.
+    python = deps["python_interpreter"]["python_path"]
+    major, minor = (int(n) for n in python.rsplit("python", 1)[1].split("."))
+    assert (major, minor) >= (3, 12), python
+    assert f"python{major}.{minor}" in deps["python_interpreter"]["package_system"].split()

@@ -41,6 +41,7 @@ from ansible_collections.apiauth.saas.plugins.module_utils._http import (
     HttpResponse,
     default_error_parser,
     parse_retry_after,
+    status_phrase,
     url_for_messages,
 )
 from ansible_collections.apiauth.saas.tests.unit.plugins.module_utils._https_server import (
@@ -389,7 +390,7 @@ def test_caller_error_parser_is_used(tls_server, make_client):
     # A parser that breaks must not hide the status.
     with pytest.raises(HTTPStatusError) as broken:
         client.request("POST", tls_server.url("/keys"), error_parser=parse)
-    assert str(broken.value).endswith("HTTP 422 Unprocessable Entity.")
+    assert str(broken.value).endswith("HTTP 422 Unprocessable Content.")
 
 
 def test_vendor_echoing_a_secret_is_redacted(tls_server, make_client):
@@ -961,3 +962,12 @@ def test_netrc_credentials_are_never_added(tmp_path, monkeypatch):
         __import__("requests").Request("POST", "http://127.0.0.1:9/token", data={"a": "b"}))
     assert "Authorization" not in prepared.headers
     client.close()
+
+
+@pytest.mark.parametrize("status, phrase", [
+    (413, "Content Too Large"), (414, "URI Too Long"), (416, "Range Not Satisfiable"),
+    (422, "Unprocessable Content"), (429, "Too Many Requests"), (599, ""),
+])
+def test_status_phrases_read_the_same_on_every_python(status, phrase):
+    # Python 3.13 renamed these four (RFC 9110); errors must not change with the controller's Python.
+    assert status_phrase(status) == phrase

@@ -8,7 +8,6 @@ from __future__ import annotations
 import errno
 import fcntl
 import json
-import multiprocessing
 import os
 import signal
 import stat
@@ -701,36 +700,119 @@ def test_sweep_leaves_a_locked_entry_alone(cache_dir):
 
 # -- real processes ------------------------------------------------------------------------
 
-_CTX = multiprocessing.get_context("fork")
+# Each worker is a new interpreter (subprocess), never a fork of this one: pytest-xdist and the
+# HTTPS test servers run threads here, and forking a multi-threaded process is deprecated since
+# Python 3.12 (3.14 no longer forks by default). Workers meet through files, not shared locks.
+_WORKER_SCRIPT = """
+import json, os, sys, time
+sys.path.insert(0, sys.argv[1])
+from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import TokenCache
+
+IDENTITY, SECRETS = json.loads(sys.argv[3]), json.loads(sys.argv[4])
 
 
-def _contend(cache_dir, counter, out, barrier):
+def touch(path):
+    with open(path, "w"):
+        pass
+
+
+def wait_for(path, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            sys.exit("timed out waiting for " + path)
+        time.sleep(0.005)
+
+
+def contend(cache_dir, counter, out, ready, go):
     def fetch():
         time.sleep(0.3)
         with open(counter, "a") as handle:
-            handle.write(f"{os.getpid()}\n")
+            handle.write(f"{os.getpid()}\\n")
         return {"access_token": f"tok-{os.getpid()}"}, time.time() + 3600
 
     cache = TokenCache(cache_dir=cache_dir)
-    barrier.wait(20)
+    touch(ready)
+    wait_for(go)
     result = cache.get_or_fetch(IDENTITY, SECRETS, fetch, min_ttl=60)
     with open(out, "w") as handle:
         json.dump({"token": result.record["access_token"], "source": result.source}, handle)
 
 
-def test_single_flight_across_processes(tmp_path):
+def hold_lock_forever(cache_dir, started):
+    def fetch():
+        touch(started)
+        time.sleep(60)
+        return {"access_token": "never"}, time.time() + 3600
+
+    TokenCache(cache_dir=cache_dir).get_or_fetch(IDENTITY, SECRETS, fetch)
+
+
+def rewrite_forever(cache_dir, key, started):
+    # Replace the entry again and again (each write a new token), until killed.
+    count = [0]
+
+    def fetch():
+        count[0] += 1
+        return {"access_token": f"tok-{count[0]}-" + "x" * 4000}, time.time() + 3600
+
+    cache = TokenCache(cache_dir=cache_dir, encryption_key=key or None)
+    touch(started)
+    while True:
+        cache.get_or_fetch(IDENTITY, SECRETS, fetch, force_refresh=True)
+
+
+globals()[sys.argv[2]](*sys.argv[5:])
+"""
+
+
+@pytest.fixture
+def start_worker(tmp_path):
+    """start_worker(name, *args): a cache worker of _WORKER_SCRIPT in a new interpreter (Popen)."""
+    collections = tmp_path / "worker-collections"
+    link = collections / "ansible_collections" / "apiauth" / "saas"
+    link.parent.mkdir(parents=True)
+    os.symlink(REPO_ROOT, str(link))
+    script = tmp_path / "cache_worker.py"
+    script.write_text(_WORKER_SCRIPT)
+    procs = []
+
+    def start(name, *args):
+        proc = subprocess.Popen([sys.executable, str(script), str(collections), name, json.dumps(IDENTITY),
+                                 json.dumps(SECRETS), *[str(a) for a in args]])
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:  # nothing outlives the test, even when it failed half-way
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
+def _wait_for_file(path, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+def test_single_flight_across_processes(tmp_path, start_worker):
     # A directory nobody created yet: the processes also race to create it and its HMAC key.
     cache_dir = str(tmp_path / "shared" / "tokens")
     counter = str(tmp_path / "fetches.txt")
+    go = str(tmp_path / "go")
     workers = 16
-    barrier = _CTX.Barrier(workers)
     outs = [str(tmp_path / f"out-{n}.json") for n in range(workers)]
-    procs = [_CTX.Process(target=_contend, args=(cache_dir, counter, out, barrier)) for out in outs]
-    for proc in procs:
-        proc.start()
-    for proc in procs:
-        proc.join(30)
-    assert [proc.exitcode for proc in procs] == [0] * workers
+    readies = [str(tmp_path / f"ready-{n}") for n in range(workers)]
+    procs = [start_worker("contend", cache_dir, counter, out, ready, go) for out, ready in zip(outs, readies)]
+    # All of them start asking at once, as a barrier would let them.
+    assert all(_wait_for_file(ready, 60) for ready in readies)
+    with open(go, "w"):
+        pass
+    assert [proc.wait(60) for proc in procs] == [0] * workers
 
     with open(counter) as handle:
         assert len(handle.read().splitlines()) == 1
@@ -739,21 +821,11 @@ def test_single_flight_across_processes(tmp_path):
     assert sorted(r["source"] for r in results) == ["file"] * (workers - 1) + ["network"]
 
 
-def _hold_lock_forever(cache_dir, started):
-    def fetch():
-        started.set()
-        time.sleep(60)
-        return {"access_token": "never"}, time.time() + 3600
-
-    TokenCache(cache_dir=cache_dir).get_or_fetch(IDENTITY, SECRETS, fetch)
-
-
-def test_killed_lock_holder_does_not_block(cache_dir):
-    started = _CTX.Event()
-    proc = _CTX.Process(target=_hold_lock_forever, args=(cache_dir, started))
-    proc.start()
+def test_killed_lock_holder_does_not_block(cache_dir, tmp_path, start_worker):
+    started = str(tmp_path / "started")
+    proc = start_worker("hold_lock_forever", cache_dir, started)
     try:
-        assert started.wait(20)
+        assert _wait_for_file(started, 30)
         cache = TokenCache(cache_dir=cache_dir)
         lock = os.path.join(cache_dir, cache.key_for(IDENTITY, SECRETS) + ".lock")
         fd = os.open(lock, os.O_RDWR)
@@ -764,8 +836,8 @@ def test_killed_lock_holder_does_not_block(cache_dir):
             os.close(fd)
     finally:
         os.kill(proc.pid, signal.SIGKILL)
-        proc.join(10)
-    assert proc.exitcode == -signal.SIGKILL
+        proc.wait(10)
+    assert proc.returncode == -signal.SIGKILL
     assert os.path.exists(lock)  # left behind, and harmless
 
     began = time.monotonic()
@@ -792,22 +864,8 @@ def test_lock_wait_gives_up_after_the_timeout(cache_dir, monkeypatch):
     assert cache.get_or_fetch(IDENTITY, SECRETS, Fetcher()).source == "file"
 
 
-def _rewrite_forever(cache_dir, key, started):
-    """Replace the entry again and again (each write a new token), encrypted, until killed."""
-    count = [0]
-
-    def fetch():
-        count[0] += 1
-        return {"access_token": f"tok-{count[0]}-" + "x" * 4000}, time.time() + 3600
-
-    cache = TokenCache(cache_dir=cache_dir, encryption_key=key)
-    started.set()
-    while True:
-        cache.get_or_fetch(IDENTITY, SECRETS, fetch, force_refresh=True)
-
-
 @pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
-def test_sigkill_at_random_moments_of_writing_leaves_an_entry_or_none(tmp_path, encrypted):
+def test_sigkill_at_random_moments_of_writing_leaves_an_entry_or_none(tmp_path, encrypted, start_worker):
     """A real SIGKILL at 25 random moments of a writing loop: each time, a new
     process reads a whole entry or finds none, never fails, and is not blocked."""
     import random  # pylint: disable=import-outside-toplevel
@@ -815,13 +873,12 @@ def test_sigkill_at_random_moments_of_writing_leaves_an_entry_or_none(tmp_path, 
     key = "a passphrase for the crash test" if encrypted else None
     cache_dir = str(tmp_path / "tokens")
     for _round in range(25):
-        started = _CTX.Event()
-        proc = _CTX.Process(target=_rewrite_forever, args=(cache_dir, key, started))
-        proc.start()
-        assert started.wait(20)
+        started = str(tmp_path / f"started-{_round}")
+        proc = start_worker("rewrite_forever", cache_dir, key or "", started)
+        assert _wait_for_file(started, 30)
         time.sleep(random.uniform(0.0, 0.05))
         os.kill(proc.pid, signal.SIGKILL)
-        proc.join(10)
+        assert proc.wait(10) == -signal.SIGKILL
         tc.clear_memory()
         began = time.monotonic()
         cache = TokenCache(cache_dir=cache_dir, encryption_key=key)
