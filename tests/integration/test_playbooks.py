@@ -341,7 +341,7 @@ def test_scope_extra_params_and_basic_encodings(sim, run_playbook, tmp_path):
 def test_demo_playbook_shows_no_secret(sim, run_playbook, tmp_path):
     """The demo at -vvvv: tokens go to app.ini (their destination) and nowhere else."""
     state = tmp_path / "demo-state"
-    state.mkdir()
+    state.mkdir(mode=0o700)  # as the simulator makes it for `make demo`: recovery files need a private directory
     vars_file = tmp_path / "demo-vars.json"
     vars_file.write_text(json.dumps(sim.demo_vars()))
     env = {"APIAUTH_SIM_VARS": str(vars_file), "APIAUTH_SIM_STATE_DIR": str(state)}
