@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -65,11 +67,15 @@ def _kill_run(marker: str) -> None:
 
 
 @pytest.fixture
-def spool_tmp(tmp_path) -> Path:
-    """TMPDIR of the runs: their spools live here, away from any other run on the machine."""
-    path = tmp_path / "spools"
-    path.mkdir(mode=0o700)
-    return path
+def spool_tmp():
+    """TMPDIR of the runs: their spools live here, away from any other run on the machine.
+
+    A short path of its own under the system's temporary directory: ansible-core 2.21 puts its local
+    RPC server's Unix socket in TMPDIR, and a socket path must stay under 108 bytes.
+    """
+    path = Path(tempfile.mkdtemp(prefix="aas-spool-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture
