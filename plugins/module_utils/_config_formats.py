@@ -422,6 +422,12 @@ def _parse_env_value(text: str, pos: int) -> tuple[str, int]:
 
 # JSON and YAML -----------------------------------------------------------------------------------
 
+def _exact_str(text: str) -> str:
+    # str() of ansible-core's unsafe text (2.17, 2.18) gives unsafe text back, which
+    # yaml.SafeDumper cannot represent; str.__str__ copies any str subclass into a str.
+    return str.__str__(text)
+
+
 def _plain(value: object, path: tuple, found: list[str], fmt: str) -> object:
     """Plain Python data (dict, list, str, numbers, None) from Ansible's containers and tagged strings."""
     if isinstance(value, Mapping):
@@ -430,14 +436,14 @@ def _plain(value: object, path: tuple, found: list[str], fmt: str) -> object:
             if not isinstance(key, (str, int, float, bool)) and key is not None:
                 found.append(f"{_show_path(path + (key,))}: a {fmt} key must be text or a number.")
                 continue
-            plain_key = _json_key(key) if fmt == "json" else (str(key) if isinstance(key, str) else key)
+            plain_key = _json_key(key) if fmt == "json" else (_exact_str(key) if isinstance(key, str) else key)
             if plain_key in result:
                 found.append(f"{_show_path(path + (plain_key,))}: two keys have this name in {fmt}.")
                 continue
             result[plain_key] = _plain(item, path + (plain_key,), found, fmt)
         return result
     if isinstance(value, str):
-        return str(value)
+        return _exact_str(value)
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int):

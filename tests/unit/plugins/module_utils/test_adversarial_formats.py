@@ -372,6 +372,26 @@ def test_yaml_line_separators_survive():
     assert yaml.safe_load(to_config(data, "yaml")) == data
 
 
+class _StickyText(str):
+    """Text whose str() is itself, as ansible-core 2.17's and 2.18's unsafe text behaves."""
+
+    def __str__(self):
+        return self
+
+
+def test_text_subclasses_write_as_plain_text_in_every_format():
+    import yaml  # pylint: disable=import-outside-toplevel
+
+    data = {_StickyText("client_id"): _StickyText("id-1"), "nested": {_StickyText("k"): [_StickyText("v")]}}
+    # Positive control: the safe dumper refuses such text, as it did on ansible-core 2.17.
+    with pytest.raises(yaml.representer.RepresenterError):
+        yaml.safe_dump({_StickyText("client_id"): "x"})
+    assert yaml.safe_load(to_config(data, "yaml")) == {"client_id": "id-1", "nested": {"k": ["v"]}}
+    for fmt in ("yaml", "json", "dotenv", "systemd"):
+        flat = {"client_id": data[_StickyText("client_id")]} if fmt in ("dotenv", "systemd") else data
+        assert config_problems(flat, fmt) == [], fmt
+
+
 def test_json_and_yaml_refuse_by_name_what_they_cannot_write():
     with pytest.raises(AnsibleFilterError) as refused:
         to_config({"a": {"b": float("nan")}}, "json", file="/etc/app/app.json")
