@@ -6,17 +6,17 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: config_problems
-short_description: What M(apiauth.saas.to_config) would refuse to write, by file and key, without the values
+short_description: What P(apiauth.saas.to_config#filter) would refuse to write, by file and key, without the values
 version_added: 0.1.0
 description:
   - Returns one message per value, key or section name that the format cannot carry so that its standard reader
     gives it back unchanged, and an empty list when the data can be written. A message names the file and the key
     and says why; it never holds a value, so it can be shown where the values cannot (an C(assert) without
     C(no_log)).
-  - Takes the options of M(apiauth.saas.to_config), which it runs.
+  - Takes the options of P(apiauth.saas.to_config#filter), which it runs.
 options:
   _input:
-    description: The data, as for M(apiauth.saas.to_config).
+    description: The data, as for P(apiauth.saas.to_config#filter).
     type: raw
     required: true
   format:
@@ -29,7 +29,7 @@ options:
     type: str
     default: ""
   ini_interpolation:
-    description: As for M(apiauth.saas.to_config).
+    description: As for P(apiauth.saas.to_config#filter).
     type: str
     default: basic
     choices: [basic, none]

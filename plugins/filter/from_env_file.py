@@ -10,7 +10,7 @@ short_description: Read the variables and comments of a dotenv or systemd enviro
 version_added: 0.1.0
 description:
   - Reads the text of an environment file by the rules of systemd's C(EnvironmentFile=) (systemd.exec(5)) - the
-    files M(apiauth.saas.to_config) writes for V(dotenv) and V(systemd), and hand-written ones.
+    files P(apiauth.saas.to_config#filter) writes for V(dotenv) and V(systemd), and hand-written ones.
   - Unquoted values take backslash escapes and continuation lines, single-quoted values are verbatim,
     double-quoted values take the escapes C(\"), C(\\), C(\`), C(\$) and continuation lines. Quoted values may span
     lines. Nothing is expanded.

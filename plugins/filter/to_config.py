@@ -20,7 +20,7 @@ description:
     backslash; nothing in them is expanded by either reader. INI values that span lines are written as
     indented continuation lines, which configparser joins back.
   - What a format cannot carry fails the task with a message that names the file (O(file)) and the key, never the
-    value. See M(apiauth.saas.config_problems) for the list of such problems, and the roles' READMEs for what each
+    value. See P(apiauth.saas.config_problems#filter) for the list of such problems, and the roles' READMEs for what each
     format cannot carry.
   - Runs on the controller, like every filter; the roles apiauth.saas.app_config and apiauth.saas.secret_store
     write their files with it.
