@@ -351,15 +351,21 @@ def seal_envelope(key: bytes, name: str, meta: dict, secret: dict) -> bytes:
                        "ct": _b64(ciphertext)})
 
 
-def _envelope(raw: bytes):
-    """The parsed envelope document (not decrypted), or None for anything else (an older format too)."""
+def json_object(raw) -> dict | None:
+    """``raw`` parsed as one JSON object, or None for anything else (empty, another format, damaged)."""
     if not raw or raw[:1] != b"{":
         return None
     try:
         document = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         return None
-    if not isinstance(document, dict) or document.get("v") != ENTRY_VERSION or document.get("alg") != ENVELOPE_ALG:
+    return document if isinstance(document, dict) else None
+
+
+def _envelope(raw: bytes):
+    """The parsed envelope document (not decrypted), or None for anything else (an older format too)."""
+    document = json_object(raw)
+    if document is None or document.get("v") != ENTRY_VERSION or document.get("alg") != ENVELOPE_ALG:
         return None
     meta = document.get("meta")
     if not isinstance(meta, dict) or not isinstance(document.get("ct"), str) or \

@@ -60,7 +60,6 @@ from __future__ import annotations
 import base64
 import binascii
 import fcntl
-import json
 import os
 import shutil
 import stat
@@ -80,6 +79,7 @@ from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import (
     HAS_CRYPTOGRAPHY,
     _canonical,
     derive_entry_key,
+    json_object,
     master_key,
     open_envelope,
     seal_envelope,
@@ -194,13 +194,8 @@ def seal_record(*, vendor: str, host: str, token: str, options: dict, expires_at
 
 
 def _record(raw):
-    if not raw or raw[:1] != b"{":
-        return None
-    try:
-        document = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return None
-    if not isinstance(document, dict) or document.get("v") != RECORD_VERSION:
+    document = json_object(raw)
+    if document is None or document.get("v") != RECORD_VERSION:
         return None
     if not isinstance(document.get("name"), str) or not isinstance(document.get("copies"), dict) or \
             not isinstance(document.get("meta"), dict):
