@@ -105,8 +105,10 @@ def load_docs(kind: str, names: list, ansible_doc: str, env: dict) -> dict:
 
 
 def role_options(role: str) -> dict:
-    spec = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())
-    return spec["argument_specs"]["main"]["options"]
+    """The options of the role's documented entry point: ``main``, or one named after the role, which
+    Ansible does not validate by itself (the role checks its arguments in a task of its own)."""
+    specs = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())["argument_specs"]
+    return (specs.get("main") or specs[role])["options"]
 
 
 def action_class(module: str):
