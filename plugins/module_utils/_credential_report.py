@@ -84,6 +84,7 @@ ARGUMENT_SPEC = {
             "valid_until": {"type": "raw"},
             "location": {"type": "str"},
             "kind": {"type": "str", "default": "api_key"},
+            "present": {"type": "bool", "default": True},
         },
     },
     "recovery_dir": {"type": "path"},
@@ -264,8 +265,10 @@ def token_entries(cache_dir: str, now) -> list:
 def key_entry(index: int, spec: dict, now, warn_days: int) -> dict:
     name = spec["name"]
     expires = parse_time(spec.get("valid_until"), f"keys[{index}].valid_until ({name})")
+    problems = [] if spec.get("present", True) else ["not found where it is kept"]
     return _entry(name, spec.get("kind") or "api_key", spec.get("location") or "", expires, now,
-                  judge(expires, now, warn_days), valid_until=iso(expires))
+                  "invalid" if problems else judge(expires, now, warn_days), valid_until=iso(expires),
+                  problems=problems)
 
 
 def _recovery_summary(path: str) -> tuple:

@@ -89,6 +89,12 @@ options:
         description: The kind shown in the report.
         type: str
         default: api_key
+      present:
+        description:
+          - V(false) when the key was looked for and not found where it is kept (the playbook
+            C(apiauth.saas.credential_report) sets it from the store); it is then C(invalid).
+        type: bool
+        default: true
   recovery_dir:
     description:
       - A directory of recovery files (the O(apiauth.saas.thrive_apikey#module:recovery_file) or
@@ -218,7 +224,7 @@ credentials:
       description: What makes it C(invalid), or what to do about a recovery file.
       type: list
       elements: str
-      returned: for certificates and recovery files
+      returned: always, except for tokens
   sample:
     - name: thrive-apikey.json
       kind: recovery_file
