@@ -62,7 +62,12 @@ SELF_RENEWING = ("token",)
 # Fields of a recovery record that name what it holds without being a secret.
 RECOVERY_PUBLIC_FIELDS = ("tenant_id", "environment", "client_id", "name", "id", "valid_until", "written_at",
                           "created", "secret_updated", "correlation_id")
+# Names of the secret fields of the collection's recovery records: shown by name (what the file holds).
+# Any other field name is only counted, since a file dropped there by something else may use a secret as a name.
+RECOVERY_SECRET_FIELDS = ("api_key", "client_secret", "secret_key", "access_token", "private_key")
 _MAX_RECOVERY_BYTES = 1024 * 1024
+# Never block on a FIFO or a device put where a file was expected.
+_O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _MAX_KEY_BYTES = 1024 * 1024
 _PEM_KEY = re.compile(rb"-----BEGIN ([A-Z ]*PRIVATE KEY)-----.+?-----END \1-----", re.S)
 _DAY = 86400.0
@@ -168,7 +173,7 @@ def _load_private_key(path: str, passphrase):
     Raises ReportError with a message naming the file, never its content.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | O_CLOEXEC | _O_NONBLOCK)
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise ReportError(f"The key {path} is not a regular file.")
@@ -274,11 +279,12 @@ def key_entry(index: int, spec: dict, now, warn_days: int) -> dict:
 def _recovery_summary(path: str) -> tuple:
     """``(public fields, field names)`` of a recovery file, read without following a link; values of other fields are never kept."""
     try:
-        fd = os.open(path, os.O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | O_NOFOLLOW | O_CLOEXEC | _O_NONBLOCK)
     except OSError:
         return {}, []
     try:
-        data = read_limited(fd, _MAX_RECOVERY_BYTES)
+        # Checked on the open file: the name may have been swapped since it was examined.
+        data = read_limited(fd, _MAX_RECOVERY_BYTES) if stat.S_ISREG(os.fstat(fd).st_mode) else None
     except OSError:
         data = None
     finally:
@@ -294,7 +300,12 @@ def _recovery_summary(path: str) -> tuple:
         value = document.get(field)
         if isinstance(value, (str, int, float)) and not isinstance(value, bool) and len(str(value)) <= 200:
             public[field] = value
-    return public, sorted(str(field) for field in document)
+    known = set(RECOVERY_PUBLIC_FIELDS) | set(RECOVERY_SECRET_FIELDS)
+    names = sorted(field for field in document if field in known)
+    others = sum(1 for field in document if field not in known)
+    if others:
+        names.append(f"({others} other field{'s' if others > 1 else ''})")
+    return public, names
 
 
 def recovery_entry(path: str, now) -> dict | None:
