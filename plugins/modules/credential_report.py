@@ -30,8 +30,8 @@ description:
     written). Only its age, mode, the names of its fields and a few fields known not to be secret (tenant id,
     client id, client name, C(valid_until)) are shown, never a secret in it.
   - Statuses, worst first, C(invalid) (cannot be used whatever the date; a key that does not fit its certificate,
-    a certificate or key that cannot be read, a certificate not yet valid), C(expired), C(expiring) (within
-    O(warn_days) days), C(ok) (also a key without expiry).
+    a certificate or key that cannot be read, a certificate not yet valid, a key not found where it is kept),
+    C(expired), C(expiring) (within O(warn_days) days), C(ok) (also a key without expiry).
   - Reads only, and runs on the controller.
 requirements:
   - cryptography (Python library, on the controller)
