@@ -15,13 +15,13 @@ description:
   - B(Certificates) (O(certificates)), for example Thredd's transport and signing certificates, which live 350 days.
     Each gets its C(notAfter), and, when O(certificates[].key) is given, whether that private key fits the certificate
     (the same public key). The key is read only to compare its public half; it is never returned.
-  - B(Cached tokens) in the token cache directory O(cache_dir): vendor, token host, client id and expiry come from
+  - B(Cached tokens) in the token cache directory O(cache_dir). Vendor, token host, client id and expiry come from
     the clear metadata of each entry, so nothing is decrypted and no key is needed, also when entries are encrypted
     per credential or with O(cache_encryption_key). The entries' names (derived from a keyed hash of the secret) are
-    not shown. A cached token is never RV(credentials[].status=expiring) and never makes the task fail: the token
+    not shown. A cached token is never RV(credentials[].status=expiring) and never makes the task fail, since the token
     modules renew it by themselves, and an expired one is only a cache miss.
   - B(Keys with an expiry) given in O(keys), such as THRIVE API keys and the C(valid_until) the role
-    M(apiauth.saas.secret_store) keeps beside them, or the rotation dates of ThoughtTrace client secrets and
+    C(apiauth.saas.secret_store) keeps beside them, or the rotation dates of ThoughtTrace client secrets and
     ThoughtSpot trusted-authentication keys that your policy sets.
   - B(Recovery files) left behind in O(recovery_dir) or named in O(recovery_files). A module that receives a new
     secret writes it to a recovery file before anything else; a file still there means a delivery that never
@@ -68,7 +68,7 @@ options:
   keys:
     description:
       - Keys or secrets whose expiry you know, for example what M(apiauth.saas.thrive_apikey) returned as
-        C(valid_until) and the role M(apiauth.saas.secret_store) keeps. Give the expiry, never the key.
+        C(valid_until) and the role C(apiauth.saas.secret_store) keeps. Give the expiry, never the key.
     type: list
     elements: dict
     default: []
