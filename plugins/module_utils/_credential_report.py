@@ -249,6 +249,9 @@ def certificate_entry(spec: dict, now, warn_days: int, warnings: list) -> dict:
 
 
 def token_entries(cache_dir: str, now) -> list:
+    if os.path.exists(cache_dir) and not os.path.isdir(cache_dir):
+        raise OptionError(f"cache_dir {cache_dir} is not a directory.",
+                          hint="Point cache_dir at the token cache directory, or set cache: false.")
     out = []
     for meta in list_entries(cache_dir):
         # Only named, public fields: never the entry's name (it is derived from the secret's keyed hash).
