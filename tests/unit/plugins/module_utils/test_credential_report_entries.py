@@ -65,9 +65,9 @@ def test_sorted_soonest_first_counted_and_failing_per_fail_on():
     assert result["counts"] == {"invalid": 1, "expired": 1, "expiring": 1, "ok": 2}
     assert result["failed"] and len(result["alerts"]) == 3 and result["msg"].startswith("3 credential(s) need")
 
-    expired_only, _ = build_report(_params(keys=keys, fail_on="expired"), now=NOW)
+    expired_only = build_report(_params(keys=keys, fail_on="expired"), now=NOW)[0]
     assert [line.split(":")[0] for line in expired_only["alerts"]] == ["expired", "invalid"]
-    never, _ = build_report(_params(keys=keys, fail_on="never"), now=NOW)
+    never = build_report(_params(keys=keys, fail_on="never"), now=NOW)[0]
     assert never["alerts"] == [] and "failed" not in never and never["counts"] == result["counts"]
 
 
@@ -90,12 +90,12 @@ def test_cached_tokens_come_from_clear_metadata_without_any_key(tmp_path):
     raw = open(os.path.join(cache_dir, entry), encoding="utf-8").read()
     assert token not in raw and json.loads(raw)["meta"]["client_id"] == "svc-cards"  # encrypted, metadata clear
 
-    result, _ = build_report(_params(cache=True, cache_dir=cache_dir), now=NOW)
+    result = build_report(_params(cache=True, cache_dir=cache_dir), now=NOW)[0]
     (found,) = result["credentials"]
     assert found["kind"] == "token" and found["status"] == "ok" and found["renewal"] == "automatic"
     assert (found["vendor"], found["client_id"], found["host"], found["location"]) == (
         "thredd", "svc-cards", "uat-api.example.test:8443", "uat-api.example.test:8443")
     assert found["expires_at"] == "2026-12-06T13:00:00Z"
     assert entry[:-len(".entry")] not in json.dumps(result)  # the entry's name is derived from the secret
-    later, _ = build_report(_params(cache=True, cache_dir=cache_dir), now=NOW + DAY)
+    later = build_report(_params(cache=True, cache_dir=cache_dir), now=NOW + DAY)[0]
     assert later["credentials"][0]["status"] == "expired" and later["alerts"] == []  # a token never alerts
