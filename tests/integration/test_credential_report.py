@@ -185,6 +185,7 @@ def screenshot(html: Path, png: Path) -> None:
 # Tests ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.smoke
 def test_report_of_every_kind_sorted_counted_and_failing(sim, run_playbook, tmp_path, pki, cache_dir):
     """Certificates, a THRIVE key in a file store, an encrypted cache and a stale recovery file: one report."""
     env = {"XDG_CACHE_HOME": str(tmp_path / "xdg")}
