@@ -34,7 +34,7 @@ DSA_FILTER := ignore:DSA is deprecated and support will be removed:Warning
 export PYTHONWARNINGS := $(if $(PYTHONWARNINGS),$(PYTHONWARNINGS)$(comma))$(DSA_FILTER)
 
 .PHONY: help demo test venv units integration security sanity lint docs docs-lint docs-rst build smoke oldest molecule \
-  changelog bench clean ee-context integration-rest
+  changelog bench clean ee-context integration-rest chromium
 
 help:
 	@echo "make demo   run playbooks/demo.yml against the bundled simulators"
@@ -91,8 +91,16 @@ demo: $(VENV)/.demo-installed $(COLLECTION_LINK)
 units: venv
 	$(BIN)/pytest -q -n 2 tests/unit tests/simulator_tests
 
-integration: venv
+integration: venv chromium
 	$(BIN)/pytest -q -n 2 tests/integration
+
+# Headless Chromium renders the HTML credential report in its test: installed when missing where we may (root
+# with apt-get, as in CI); elsewhere that test says what to install (it fails under CI=true, else it skips).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "chromium is not installed (apt-get install chromium): the HTML report test needs it" >&2
 
 # The security and fault suite alone (docs/reliability.md); `make integration` runs it too.
 # Every test_adversarial_*.py joins it by its name.
@@ -106,7 +114,7 @@ security: venv
 	  -k "sigkill or killed or single_flight or adversarial"
 
 # `make test` runs the security suite as its own stage, so this one leaves it out.
-integration-rest: venv
+integration-rest: venv chromium
 	$(BIN)/pytest -q -n 2 tests/integration $(addprefix --ignore=,$(SECURITY_TESTS))
 
 # On the newest core and the venv's Python (ansible-test --python), no ignore file.

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.common.validation import check_type_dict
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import OptionError
@@ -184,6 +185,19 @@ def _shape(value) -> str | None:
     return None
 
 
+def _is_dict(item) -> bool:
+    """Whether Ansible turns ``item`` into a dictionary (a mapping, or JSON or key=value text)."""
+    if isinstance(item, Mapping):
+        return True
+    if not isinstance(item, str):
+        return False
+    try:
+        check_type_dict(item)
+    except TypeError:
+        return False
+    return True
+
+
 def _type_problem(option: dict, value) -> str | None:
     """What Ansible would turn into a wrong value (a dict into its text, 'maybe' into false) or describe poorly."""
     kind = option.get("type") or "str"
@@ -208,6 +222,9 @@ def _type_problem(option: dict, value) -> str | None:
             inner = next((_shape(item) for item in value if _shape(item)), None)
             if inner:
                 return f"must be a list of strings, not of items that are each {inner}"
+        if option.get("elements") == "dict" and shape == "a list" and not all(_is_dict(item) for item in value):
+            # Ansible's own message for such an item names neither the option nor the item.
+            return "must be a list of dictionaries (one per entry, each with its own keys)"
     elif kind == "dict" and shape == "a list":
         return "must be a dictionary, not a list"
     return None

@@ -65,6 +65,11 @@ def _not_before(cert) -> datetime.datetime:
     return value
 
 
+def certificate_validity(cert) -> tuple:
+    """``(not_before, not_after)`` of a certificate, as aware UTC datetimes."""
+    return _not_before(cert), _not_after(cert)
+
+
 def check_validity(path: str, *, what: str, warn_days: int = 30, now: datetime.datetime | None = None) -> str | None:
     """Fail if the certificate is expired or not yet valid; a warning if it expires soon.
 

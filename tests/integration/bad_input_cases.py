@@ -40,6 +40,7 @@ URL_OPTION = re.compile(r"(^|_)url$|^host$")
 # A URL option whose documentation names another scheme (redis://...) is not an HTTP endpoint.
 OTHER_SCHEME = re.compile(r"\b(?!https?://)[a-z][a-z0-9+.-]*://")
 CACHE_OPTIONS = ("cache", "cache_dir", "cache_encryption_key", "min_ttl", "force_refresh")
+HTTP_OPTIONS = ("validate_certs", "ca_path", "client_cert", "client_key", "proxy", "timeout", "retries", "allow_http")
 # Options whose value is a file with a key or certificate in it.
 KEY_FILE_OPTIONS = ("client_cert", "client_key", "private_key_path", "signing_cert_path")
 # Names of options (and parts of names) that must never be empty when given.
@@ -279,9 +280,12 @@ def baselines(m: Material, cache_dir: str) -> dict:
                                       "current_valid_until": "2001-01-01T00:00:00Z"}, ()),
              "client_cert": (tls, ()), "client_key": (tls, ())}),
     }
+    tables["credential_report"] = ({"cache_dir": cache_dir, "fail_on": "never"}, {})
     # Documented as "Nothing is cached": thrive_apikey's cache options only place its write lock, hand-off
-    # record and fallback recovery files, checked by the same code as the token plugins' cache.
-    unused = {"thoughtspot_token_info": CACHE_OPTIONS, "thrive_apikey": CACHE_OPTIONS}
+    # record and fallback recovery files, checked by the same code as the token plugins' cache. The report
+    # reads only cache_dir; it accepts the HTTP options for the group's module_defaults and sends nothing.
+    unused = {"thoughtspot_token_info": CACHE_OPTIONS, "thrive_apikey": CACHE_OPTIONS,
+              "credential_report": tuple(name for name in CACHE_OPTIONS if name != "cache_dir") + HTTP_OPTIONS}
     return {name: Baseline(args, variants, unused.get(name, ())) for name, (args, variants) in tables.items()}
 
 
@@ -408,7 +412,7 @@ def plugin_cases(plugin: str, prefix: str, options: dict, baseline: Baseline, m:
 
 def _key_cases(build: CaseBuilder, options: dict, baseline: Baseline, m: Material) -> None:
     """Keys that do not fit: a mismatched pair, an encrypted key without or with a wrong passphrase."""
-    if "client_key" in options:
+    if "client_key" in options and "client_key" not in baseline.unused:
         start = _start(baseline, "client_key", options)
         build.add("client_key: does not match client_cert", dict(start, client_key=m.other_key_path),
                   ("client_key", "client_cert"))
