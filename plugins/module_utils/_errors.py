@@ -205,6 +205,49 @@ class Redactor:
         return self.redact(text) != text
 
 
+
+class Progress:
+    """What one credential request did that an operator may want to see while it runs.
+
+    The engine reports here: each HTTP try (``attempts``), each pause before a
+    retry or while another process fetches the same credential (``waited``, in
+    seconds), and notes for the operator (``note``). Without ``show`` it only
+    counts, so code that makes its own ``Progress`` or passes none behaves as
+    before. ``show(level, text)`` is the caller's display (Ansible's -v is
+    level 1, -vv level 2); ``verbosity`` is the highest level it shows, so a
+    note nobody sees costs no redaction. Every text passes through
+    ``redactor``, which the engine points at the redactor that knows the
+    call's secrets (see ``_token_service.get_token``).
+    """
+
+    __slots__ = ("attempts", "waited", "redactor", "_show", "_verbosity")
+
+    def __init__(self, show=None, *, verbosity: int = 0, redactor: Redactor | None = None) -> None:
+        self.attempts = 0
+        self.waited = 0.0
+        self.redactor = redactor
+        self._show = show
+        self._verbosity = verbosity if show is not None else -1
+
+    def wants(self, level: int) -> bool:
+        """Whether a note of ``level`` would be shown: build costly texts only then."""
+        return level <= self._verbosity
+
+    def note(self, level: int, text: str) -> None:
+        if level <= self._verbosity:
+            self._show(level, self.redactor.redact(text) if self.redactor is not None else text)
+
+    def tried(self) -> None:
+        """One HTTP request was sent, or tried and refused before it left."""
+        self.attempts += 1
+
+    def paused(self, seconds: float) -> None:
+        self.waited += max(0.0, float(seconds))
+
+    def waited_rounded(self) -> float:
+        return round(self.waited, 1)
+
+
 # A secret longer than this (a PEM key) is masked raw and by its lines only:
 # nothing sends a whole key in base64 or a form field.
 _MAX_ENCODED_SECRET = 1024
