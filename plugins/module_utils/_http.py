@@ -1035,7 +1035,7 @@ class HttpClient:
                     continue
                 if retry_after <= self.options.retry_after_max:
                     self._pause(retry_after, attempt=attempt, request=f"{method} {shown}", why=status,
-                                reason=f"Retry-After: {_fmt_seconds(retry_after)}")
+                                reason=f"Retry-After: {_fmt_seconds(round(retry_after, 1))}")
                     continue
 
             vendor_error = {}
