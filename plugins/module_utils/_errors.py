@@ -215,19 +215,27 @@ class Progress:
     counts, so code that makes its own ``Progress`` or passes none behaves as
     before. ``show(level, text)`` is the caller's display (Ansible's -v is
     level 1, -vv level 2); ``verbosity`` is the highest level it shows, so a
-    note nobody sees costs no redaction. Every text passes through
-    ``redactor``, which the engine points at the redactor that knows the
-    call's secrets (see ``_token_service.get_token``).
+    note nobody sees costs no redaction. Every text passes through each
+    redactor given to ``mask_with``: the engine hands over the redactor that
+    knows a call's secrets (see ``_token_service.get_token``) before the call
+    can make a note.
     """
 
-    __slots__ = ("attempts", "waited", "redactor", "_show", "_verbosity")
+    __slots__ = ("attempts", "waited", "_redactors", "_show", "_verbosity")
 
     def __init__(self, show=None, *, verbosity: int = 0, redactor: Redactor | None = None) -> None:
         self.attempts = 0
         self.waited = 0.0
-        self.redactor = redactor
+        self._redactors: list = []
         self._show = show
         self._verbosity = verbosity if show is not None else -1
+        if redactor is not None:
+            self.mask_with(redactor)
+
+    def mask_with(self, redactor: Redactor) -> None:
+        """Mask the secrets ``redactor`` knows (now and later) in every note."""
+        if not any(held is redactor for held in self._redactors):
+            self._redactors.append(redactor)
 
     def wants(self, level: int) -> bool:
         """Whether a note of ``level`` would be shown: build costly texts only then."""
@@ -235,7 +243,9 @@ class Progress:
 
     def note(self, level: int, text: str) -> None:
         if level <= self._verbosity:
-            self._show(level, self.redactor.redact(text) if self.redactor is not None else text)
+            for redactor in self._redactors:
+                text = redactor.redact(text)
+            self._show(level, text)
 
     def tried(self) -> None:
         """One HTTP request was sent, or tried and refused before it left."""
@@ -243,9 +253,6 @@ class Progress:
 
     def paused(self, seconds: float) -> None:
         self.waited += max(0.0, float(seconds))
-
-    def waited_rounded(self) -> float:
-        return round(self.waited, 1)
 
 
 # A secret longer than this (a PEM key) is masked raw and by its lines only:

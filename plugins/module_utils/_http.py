@@ -654,6 +654,8 @@ class HttpClient:
         self._sleep = sleep
         self._rand = rand
         self.progress = progress if progress is not None else Progress()
+        # The secrets this client learns from its requests are masked in its notes too.
+        self.progress.mask_with(self.redactor)
         try:
             _validate_options(options)
         except OptionError as exc:  # KeyMaterialError included

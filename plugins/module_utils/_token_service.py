@@ -289,7 +289,7 @@ def get_token(params: dict, profile: VendorProfile = GENERIC, progress: Progress
     redactor = redactor_for(params)
     if progress is None:
         progress = Progress()
-    progress.redactor = redactor
+    progress.mask_with(redactor)
     warnings: list = []
     client = None
     try:

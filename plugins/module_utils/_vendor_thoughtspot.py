@@ -405,7 +405,7 @@ def get_thoughtspot_token(params: dict, *, check_mode: bool = False, cache_dir: 
     redactor = redactor_for(params)
     if progress is None:
         progress = Progress()
-    progress.redactor = redactor
+    progress.mask_with(redactor)
     try:
         host, kind, body, cache, identity, secrets = _cache_entry(params, cache_dir)
 

@@ -5,7 +5,7 @@
 
 Retries run against a scripted HTTPS server on 127.0.0.1 (sleep injected where
 the client is built here, real where get_token builds it); waits for another
-fetch hold a real flock from another thread, or a real lock on a
+fetch (or write) hold a real flock from another thread, or a real lock on a
 Redis-protocol server (Valkey) for the shared layer.
 """
 
@@ -28,6 +28,7 @@ from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClie
 from ansible_collections.apiauth.saas.plugins.module_utils._shared_cache import RedisLayer
 from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import TokenCache
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import get_token
+from ansible_collections.apiauth.saas.plugins.module_utils._write_flight import WriteFlight
 from ansible_collections.apiauth.saas.tests.unit.plugins.module_utils._https_server import (
     Reply,
     ScriptedServer,
@@ -148,8 +149,11 @@ def test_notes_are_masked_with_the_calls_redactor():
     secret = "progress-secret-" + secrets.token_hex(12)
     notes = Notes()
     progress = Progress(notes, verbosity=1, redactor=Redactor([secret]))
-    progress.note(1, f"token of {secret} at host")
-    assert notes == [(1, "token of ******** at host")]
+    later = Redactor()
+    progress.mask_with(later)
+    later.add("learned-later-" + secret[-8:])  # a redactor masks what it learns after it was handed over
+    progress.note(1, f"token of {secret} at host, learned-later-{secret[-8:]}")
+    assert notes == [(1, "token of ******** at host, ********")]
 
 
 # --- get_token: attempts, waited, the layer that served -------------------------
@@ -299,3 +303,40 @@ def test_a_dead_runners_shared_lock_ends_in_a_fetch_and_says_so(redis_server, tm
 
 def _label(server) -> str:
     return RedisLayer(url=server.url, password=server.password, encryption_key=FERNET_KEY).label
+
+
+# --- a write that makes a secret, waiting for another run's -----------------------------
+
+
+def test_a_write_waiting_for_another_runs_write_says_so(tmp_path):
+    params = {"cache_dir": str(tmp_path / "cache")}
+    target = {"write": "progress-test", "tenant_id": "t-1"}
+    entered, release = threading.Event(), threading.Event()
+
+    def other_run():
+        with WriteFlight(params, target, what="test key"):
+            entered.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=other_run)
+    holder.start()
+    assert entered.wait(10)  # positive control: the other run holds the write's lock
+    timer = threading.Timer(1.0, release.set)
+    timer.start()
+    notes = Notes()
+    progress = Progress(notes, verbosity=1)
+    with WriteFlight(params, target, what="test key", about="tenant t-1", progress=progress) as flight:
+        assert flight.waited
+    holder.join(10)
+    timer.cancel()
+    assert 0.5 <= progress.waited <= 5
+    assert notes.texts() == [
+        "waiting for another run making the test key for tenant t-1 (up to 300 s)",
+        f"waited {progress.waited:.1f} s for another run making the test key for tenant t-1: this run goes on "
+        "(it keeps what the other made, if anything)",
+    ]
+    # No wait, no note.
+    notes.clear()
+    with WriteFlight(params, target, what="test key", progress=progress) as flight:
+        assert not flight.waited
+    assert notes == []
