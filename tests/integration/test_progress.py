@@ -158,8 +158,13 @@ def test_no_secret_in_the_progress_notes_at_vvvv(sim, run_playbook, out, cache_d
     demo = sim.demo_vars()
     # Host one meets a 503, then a slow answer, while host two waits for it.
     sim.add_faults("oauth2", [{"kind": "status", "status": 503}, {"kind": "delay", "seconds": 2}])
-    cold, warm = (run_playbook("progress.yml", verbosity=4, inventory=_two_hosts(), forks=2,
-                               extra_vars={"progress_via": "both", "progress_control": True}) for _ in range(2))
+
+    def run_vvvv():
+        return run_playbook("progress.yml", verbosity=4, inventory=_two_hosts(), forks=2,
+                            extra_vars={"progress_via": "both", "progress_control": True})
+
+    cold = run_vvvv()
+    warm = run_vvvv()
     for run in (cold, warm):
         assert run.rc == 0, run.output[-4000:]
         assert_no_traceback(run)
