@@ -184,3 +184,37 @@ def test_no_secret_in_the_progress_notes_at_vvvv(sim, run_playbook, out, cache_d
     for run in (cold, warm):
         for secret in secrets_in_play:
             assert not secret_forms_in(secret, run.output), "a secret in the output"
+
+
+# --- a write that makes a secret, waiting for another run's -------------------------------
+
+
+def test_a_rotation_waiting_for_another_runs_write_says_so(sim, run_playbook, tmp_path, cache_dir):
+    # pylint: disable=import-outside-toplevel
+    from test_adversarial_lost import HOLD, THRIVE, OverlapWatch, _mutation_entries, _together
+    from test_role_playbooks import PLAYBOOKS, _thrive_vars
+
+    env = {"XDG_CACHE_HOME": str(tmp_path / "xdg"), "APIAUTH_SAAS_CA_PATH": sim.demo_vars()["sim_ca_path"]}
+    # The first write's answer is held until both runs are in the write's lock: one holds it, one waits.
+    sim.add_faults(THRIVE, [HOLD])
+    stores = [tmp_path / "store-a.json", tmp_path / "store-b.json"]
+    with OverlapWatch([cache_dir], sim.release_held) as watch:
+        runs = _together(*[
+            (lambda store=store: run_playbook(str(PLAYBOOKS / "rotate_thrive_apikey.yml"), env=env, verbosity=1,
+                                              extra_vars=_thrive_vars(sim, store)))
+            for store in stores])
+    for run in runs:
+        assert run.rc == 0, run.output[-4000:]
+        assert_no_traceback(run)
+    assert watch.most == 2 and len(_mutation_entries(sim)) == 1  # positive control: the runs overlapped
+    tenant = sim.demo_vars()["thrive_tenant_id"]
+    what = f"another run making the THRIVE API key for tenant {tenant}"
+    waiting = [run for run in runs if f"apiauth.saas.thrive_apikey: waiting for {what} (up to 300 s)" in run.stdout]
+    assert len(waiting) == 1, [run.stdout[-2000:] for run in runs]
+    ended = re.search(rf"apiauth\.saas\.thrive_apikey: waited ([\d.]+) s for {re.escape(what)}: this run goes on",
+                      waiting[0].stdout)
+    assert ended and float(ended.group(1)) > 0
+    key = json.loads(stores[0].read_text())["thrive_api_key"]
+    for run in runs:
+        assert not secret_forms_in(key, run.output)
+        assert not secret_forms_in(sim.demo_vars()["thrive_admin_token"], run.output)
