@@ -651,7 +651,8 @@ class TokenCache:
                 # Another process may have fetched while this one waited.
                 hit = self._from_file(key, ekey, identity_fp, min_ttl)
             if wait_started is not None:
-                self._end_wait(progress, meta, wait_started, "process", hit is not None, lock_fd is not None)
+                self._end_wait(progress, meta, wait_started, "process", hit is not None, lock_fd is not None,
+                               force_refresh)
             if hit is not None:
                 return hit
             if self._shared is not None:
@@ -806,7 +807,7 @@ class TokenCache:
 
         def end_wait(got: bool, gave_up: bool = False) -> None:
             if wait_started is not None:
-                self._end_wait(progress, meta, wait_started, where, got, not gave_up)
+                self._end_wait(progress, meta, wait_started, where, got, not gave_up, force_refresh)
 
         while True:
             if not force_refresh:
@@ -1099,12 +1100,15 @@ class TokenCache:
                          f"(up to {limit:g} s)")
 
     @staticmethod
-    def _end_wait(progress: Progress, meta: dict, started: float, where: str, got: bool, in_time: bool) -> None:
+    def _end_wait(progress: Progress, meta: dict, started: float, where: str, got: bool, in_time: bool,
+                  force_refresh: bool = False) -> None:
         """Count the wait and say how it ended: the token arrived, or this process asks the vendor itself."""
         seconds = max(0.0, time.monotonic() - started)
         progress.paused(seconds)
         if got:
             outcome = "got the token it fetched"
+        elif force_refresh and in_time:
+            outcome = "asking the vendor all the same (force_refresh)"
         elif in_time:
             outcome = "it left no usable token: asking the vendor"
         else:
