@@ -218,3 +218,21 @@ def test_a_rotation_waiting_for_another_runs_write_says_so(sim, run_playbook, tm
     for run in runs:
         assert not secret_forms_in(key, run.output)
         assert not secret_forms_in(sim.demo_vars()["thrive_admin_token"], run.output)
+
+
+# --- the module file on its own ---------------------------------------------------------------
+
+
+def test_the_module_file_on_its_own_returns_attempts_and_waited(sim, tmp_path):
+    from test_module_direct import _run_module  # pylint: disable=import-outside-toplevel
+
+    demo = sim.demo_vars()
+    args = {"token_url": demo["oauth2_token_url"], "client_id": demo["demo_basic_client_id"],
+            "client_secret": demo["demo_basic_client_secret"], "ca_path": demo["sim_ca_path"],
+            "cache_dir": str(tmp_path / "cache")}
+    sim.add_faults("oauth2", [{"kind": "status", "status": 429, "retry_after": 1}])
+    first = _run_module("oauth2_token", args, tmp_path)[0]
+    second = _run_module("oauth2_token", args, tmp_path)[0]
+    assert sim.token_requests("oauth2") == 2
+    assert (first["attempts"], first["waited"], first["source"]) == (2, 1.0, "network")
+    assert (second["attempts"], second["waited"], second["source"]) == (0, 0.0, "file")
