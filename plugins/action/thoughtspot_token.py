@@ -20,5 +20,5 @@ class ActionModule(ControllerAction):
     def execute(self, params, *, check_mode, diff_mode):
         cache_dir, on_new_token = revoke_at_end_hooks(params)
         result, holds_secret, warnings = token_task(params, check_mode=check_mode, cache_dir=cache_dir,
-                                                    on_new_token=on_new_token)
+                                                    on_new_token=on_new_token, progress=self.progress())
         return Outcome(result=result, holds_secret=holds_secret, warnings=warnings)

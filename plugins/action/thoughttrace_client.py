@@ -17,5 +17,6 @@ class ActionModule(ControllerAction):
     SECRET_OPTIONS = clients.SECRET_OPTIONS
 
     def execute(self, params: dict, *, check_mode: bool, diff_mode: bool) -> Outcome:
-        result, holds_secret, warnings = clients.manage_client(params, check_mode=check_mode, diff_mode=diff_mode)
+        result, holds_secret, warnings = clients.manage_client(params, check_mode=check_mode, diff_mode=diff_mode,
+                                                               progress=self.progress())
         return Outcome(result=result, holds_secret=holds_secret, warnings=warnings)

@@ -18,11 +18,13 @@ class ActionModule(ControllerAction):
 
     def execute(self, params, *, check_mode, diff_mode):
         redactor = redactor_for(params, self.SECRET_OPTIONS)
+        progress = self.progress()
+        progress.mask_with(redactor)
 
         def client_factory():
-            return HttpClient(http_options(params), vendor="THRIVE", redactor=redactor)
+            return HttpClient(http_options(params), vendor="THRIVE", redactor=redactor, progress=progress)
 
-        result = generate_or_keep(params, client_factory=client_factory, check_mode=check_mode)
+        result = generate_or_keep(params, client_factory=client_factory, check_mode=check_mode, progress=progress)
         if not diff_mode:
             result.pop("diff", None)
         warnings = result.pop("warnings", [])

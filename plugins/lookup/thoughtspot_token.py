@@ -93,13 +93,15 @@ from ansible_collections.apiauth.saas.plugins.plugin_utils._thoughtspot import r
 class LookupModule(TokenLookup):
     OPTION_NAMES = tuple(TOKEN_PLUGINS["thoughtspot"])
 
-    def fetch(self, params):
+    def fetch(self, params, progress=None):
         cache_dir, on_new_token = revoke_at_end_hooks(params)
         answer = token_task(dict(params, state="present"), check_mode=False, cache_dir=cache_dir,
-                            on_new_token=on_new_token)
+                            on_new_token=on_new_token, progress=progress)
         record, warnings = dict(answer[0]), answer[2]
         source = record.pop("source")
-        record.pop("changed", None)
+        # What the module's result adds: a lookup returns the record as the other lookups do.
+        for name in ("changed", "attempts", "waited"):
+            record.pop(name, None)
         return TokenOutcome(record=record, source=source, warnings=warnings)
 
     def redactor(self, params):

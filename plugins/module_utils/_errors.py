@@ -10,6 +10,11 @@ a request body, a header or an unparsed response body into a message, and the
 adapters pass every message through a Redactor that knows the secrets of the
 call before it leaves the engine, so a secret that slipped in by accident (a
 vendor echoing a client id and secret in its error text, say) is masked anyway.
+
+``Progress`` carries the engine's other texts for the user, the notes on a
+slow request (retries, waits for another process), through the same redaction.
+It lives here, beside the Redactor, so that no module is added to the imports
+of a cached token's path.
 """
 
 from __future__ import annotations
@@ -307,3 +312,52 @@ def _anchor(form: str) -> str:
 @functools.lru_cache(maxsize=512)
 def _regex(pattern: str):
     return re.compile(pattern)
+
+
+class Progress:
+    """What one credential request did that an operator may want to see while it runs.
+
+    The engine reports here: each HTTP try (``attempts``), each pause before a
+    retry or while another process fetches the same credential (``waited``, in
+    seconds), and notes for the operator (``note``). Without ``show`` it only
+    counts, so code that makes its own ``Progress`` or passes none behaves as
+    before. ``show(level, text)`` is the caller's display (Ansible's -v is
+    level 1, -vv level 2); ``verbosity`` is the highest level it shows, so a
+    note nobody sees costs no redaction. Every text passes through each
+    redactor given to ``mask_with``: the engine hands over the redactor that
+    knows a call's secrets (see ``_token_service.get_token``) before the call
+    can make a note.
+    """
+
+    __slots__ = ("attempts", "waited", "_redactors", "_show", "_verbosity")
+
+    def __init__(self, show=None, *, verbosity: int = 0, redactor: Redactor | None = None) -> None:
+        self.attempts = 0
+        self.waited = 0.0
+        self._redactors: list = []
+        self._show = show
+        self._verbosity = verbosity if show is not None else -1
+        if redactor is not None:
+            self.mask_with(redactor)
+
+    def mask_with(self, redactor: Redactor) -> None:
+        """Mask the secrets ``redactor`` knows (now and later) in every note."""
+        if not any(held is redactor for held in self._redactors):
+            self._redactors.append(redactor)
+
+    def wants(self, level: int) -> bool:
+        """Whether a note of ``level`` would be shown: build costly texts only then."""
+        return level <= self._verbosity
+
+    def note(self, level: int, text: str) -> None:
+        if level <= self._verbosity:
+            for redactor in self._redactors:
+                text = redactor.redact(text)
+            self._show(level, text)
+
+    def tried(self) -> None:
+        """One HTTP request was sent, or tried and refused before it left."""
+        self.attempts += 1
+
+    def paused(self, seconds: float) -> None:
+        self.waited += max(0.0, float(seconds))

@@ -61,6 +61,7 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     KeyMaterialError,
     MissingLibraryError,
     OptionError,
+    Progress,
     Redactor,
     ResponseFormatError,
     TransportError,
@@ -624,6 +625,8 @@ class HttpClient:
     """Calls one vendor's API over one requests.Session.
 
     ``sleep`` and ``rand`` are injectable so tests neither wait nor guess.
+    ``progress`` (an ``_errors.Progress``) counts every try and every pause
+    before a retry, and gets one note per retry saying why and for how long.
 
     Backoff before retry ``n`` (0 for the first retry) is "full jitter":
     ``rand() * min(backoff_max, backoff_base * 2 ** n)``, so clients that fail
@@ -641,6 +644,7 @@ class HttpClient:
         redactor: Redactor | None = None,
         sleep=time.sleep,
         rand=random.random,
+        progress: Progress | None = None,
     ) -> None:
         if not HAS_REQUESTS or not _import_requests():
             raise MissingLibraryError("requests", "to call vendor APIs")
@@ -649,6 +653,9 @@ class HttpClient:
         self.options = options
         self._sleep = sleep
         self._rand = rand
+        self.progress = progress if progress is not None else Progress()
+        # The secrets this client learns from its requests are masked in its notes too.
+        self.progress.mask_with(self.redactor)
         try:
             _validate_options(options)
         except OptionError as exc:  # KeyMaterialError included
@@ -778,6 +785,16 @@ class HttpClient:
                 self._raise(exc)
             self._checked_certs.add((cert, key))
         return self._cert_tuple(cert, key)
+
+    def _pause(self, seconds: float, *, attempt: int, request: str, why: str, reason: str) -> None:
+        """Wait ``seconds`` before the next try, and say so: what failed, which try, how long and why."""
+        progress = self.progress
+        if progress.wants(1):
+            shown = f"{seconds:.1f}" if seconds >= 1 else f"{seconds:.2f}"
+            progress.note(1, f"{self.vendor}: {request}: {why}, attempt {attempt} of {self.options.retries + 1}; "
+                             f"retrying in {shown} s ({reason})")
+        self._sleep(seconds)
+        progress.paused(seconds)
 
     def _backoff(self, retry_number: int) -> float:
         ceiling = min(self.options.backoff_max, self.options.backoff_base * (2 ** min(retry_number, 62)))
@@ -982,13 +999,15 @@ class HttpClient:
         while True:
             attempt += 1
             result, too_large = self._send_once(kwargs, shown, method)
+            self.progress.tried()
             may_retry = attempt <= retries
             after = f" after {attempt} attempts" if attempt > 1 else ""
             prefix = f"{self.vendor}: {method} {shown} failed{after}: "
 
             if isinstance(result, _Failure):
                 if result.retryable and may_retry and (idempotent or not result.sent):
-                    self._sleep(self._backoff(attempt - 1))
+                    self._pause(self._backoff(attempt - 1), attempt=attempt, request=f"{method} {shown}",
+                                why=result.detail, reason="backoff")
                     continue
                 hint = result.hint
                 if result.retryable and result.sent and not idempotent and retries:
@@ -1011,11 +1030,14 @@ class HttpClient:
             retry_after = None
             if response.status in RETRY_STATUSES and idempotent and may_retry:
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                status = f"HTTP {response.status} {status_phrase(response.status)}".rstrip()
                 if retry_after is None:
-                    self._sleep(self._backoff(attempt - 1))
+                    self._pause(self._backoff(attempt - 1), attempt=attempt, request=f"{method} {shown}",
+                                why=status, reason="backoff")
                     continue
                 if retry_after <= self.options.retry_after_max:
-                    self._sleep(retry_after)
+                    self._pause(retry_after, attempt=attempt, request=f"{method} {shown}", why=status,
+                                reason=f"Retry-After: {_fmt_seconds(round(retry_after, 1))}")
                     continue
 
             vendor_error = {}

@@ -59,7 +59,8 @@ def run_token_module(module, profile) -> None:
     redactor = redactor_for(params)
     for warning in outcome.warnings:
         module.warn(redactor.redact(str(warning)))
-    result = dict(outcome.record, source=outcome.source, changed=outcome.source == "network")
+    result = dict(outcome.record, source=outcome.source, changed=outcome.source == "network",
+                  **outcome.progress_fields())
     if censor:
         module.no_log_values.add(outcome.record["access_token"])
     module.exit_json(**result)

@@ -38,20 +38,26 @@ from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thoughtspot i
 # -- thoughtspot_token ----------------------------------------------------------
 
 
-def token_task(params: dict, *, check_mode: bool, cache_dir: str | None = None, on_new_token=None) -> tuple:
-    """state=present: a token (cached); state=absent: revoke one. See the module's documentation."""
+def token_task(params: dict, *, check_mode: bool, cache_dir: str | None = None, on_new_token=None,
+               progress=None) -> tuple:
+    """state=present: a token (cached); state=absent: revoke one. See the module's documentation.
+
+    ``progress`` (an ``_errors.Progress``) gets the notes of a token request; its
+    ``attempts`` and ``waited`` are in the result of state=present.
+    """
     if params.get("state") == "absent":
         return revoke_task(params, check_mode=check_mode, cache_dir=cache_dir)
     for name in ("token", "revoke_all"):
         if params.get(name):
             raise OptionError(f"{name} is only used with state=absent.")
     try:
-        outcome = get_thoughtspot_token(params, check_mode=check_mode, cache_dir=cache_dir)
+        outcome = get_thoughtspot_token(params, check_mode=check_mode, cache_dir=cache_dir, progress=progress)
     except CheckModeSkip as exc:
         return {"changed": True, "skipped_request": True, "msg": str(exc)}, False, []
     if outcome.source == "network" and on_new_token is not None:
         on_new_token(outcome.record)
-    result = dict(outcome.record, source=outcome.source, changed=outcome.source == "network")
+    result = dict(outcome.record, source=outcome.source, changed=outcome.source == "network",
+                  **outcome.progress_fields())
     return result, True, outcome.warnings
 
 

@@ -305,10 +305,10 @@ def _token_params(params: dict) -> dict:
     return token_params
 
 
-def _admin_token(params: dict, warnings: list) -> str:
+def _admin_token(params: dict, warnings: list, progress=None) -> str:
     if params.get("admin_token"):
         return params["admin_token"]
-    outcome = get_token(_token_params(params), THOUGHTTRACE)
+    outcome = get_token(_token_params(params), THOUGHTTRACE, progress=progress)
     warnings.extend(outcome.warnings)
     return outcome.record["access_token"]
 
@@ -323,8 +323,9 @@ def _maybe_sent(exc: ApiAuthError) -> bool:
 class _Run:
     """One task: what was found, done and received, so a failure can still report it."""
 
-    def __init__(self, params: dict, check_mode: bool, diff_mode: bool) -> None:
+    def __init__(self, params: dict, check_mode: bool, diff_mode: bool, progress=None) -> None:
         self.params = params
+        self.progress = progress  # an _errors.Progress: retries and waits shown at -v
         self.check_mode = check_mode
         self.diff_mode = diff_mode
         self.name = params["name"]
@@ -358,11 +359,13 @@ class _Run:
         self.redactor = redactor
         paths = resolve_paths(params.get("api_paths"))
         identity_url = (params.get("identity_url") or DEFAULT_IDENTITY_URL).rstrip("/")
-        token = _admin_token(params, self.warnings)
+        if self.progress is not None:
+            self.progress.mask_with(redactor)
+        token = _admin_token(params, self.warnings, self.progress)
         redactor.add(token)
         if params["state"] == "absent" and params.get("new_secret"):
             self.warnings.append("new_secret is ignored with state=absent.")
-        with HttpClient(http_options(params), vendor=VENDOR, redactor=redactor) as http:
+        with HttpClient(http_options(params), vendor=VENDOR, redactor=redactor, progress=self.progress) as http:
             api = ClientApi(http, identity_url, paths, token)
             existing = find_client(api.list(), self.name)
             operations = self._plan(existing)
@@ -391,7 +394,8 @@ class _Run:
         if self.params.get("recovery_file"):
             check_recovery_file(self.params["recovery_file"])
         target = {"write": "thoughttrace.client", "identity_url": identity_url, "name": normalise_name(self.name)}
-        with WriteFlight(self.params, target, what=f"{VENDOR} client secret") as flight:
+        with WriteFlight(self.params, target, what=f"{VENDOR} client secret", about=f"the client '{self.name.strip()}'",
+                         progress=self.progress) as flight:
             try:
                 handed = flight.handed_off()
                 if flight.waited or handed is not None:
@@ -499,14 +503,16 @@ class _Run:
         return fields
 
 
-def manage_client(params: dict, *, check_mode: bool, diff_mode: bool) -> tuple:
+def manage_client(params: dict, *, check_mode: bool, diff_mode: bool, progress=None) -> tuple:
     """Run one task. Returns (result, holds_secret, warnings); raises ApiAuthError when no secret is at stake.
 
     Once a secret has been received, a later failure (a recovery file that
     cannot be written, a deactivate call refused) is returned as a failed
     result that still carries the secret, so the registered variable keeps it.
+    ``progress`` (an ``_errors.Progress``) gets the notes of retries and of a
+    wait for another run that is making a secret for the same client.
     """
-    run = _Run(params, check_mode, diff_mode)
+    run = _Run(params, check_mode, diff_mode, progress)
     redactor = redactor_for(params, SECRET_OPTIONS)
     try:
         result = run.execute(redactor)

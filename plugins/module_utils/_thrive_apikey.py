@@ -320,8 +320,12 @@ def _valid_until_warning(raw, warnings: list):
     return raw
 
 
-def generate_or_keep(params: dict, *, client_factory, check_mode: bool, now: float | None = None) -> dict:
+def generate_or_keep(params: dict, *, client_factory, check_mode: bool, now: float | None = None,
+                     progress=None) -> dict:
     """The module's work. Returns the result (the key in it when generated or kept).
+
+    ``progress`` (an ``_errors.Progress``) gets the notes of a wait for another
+    run that is generating a key for the same tenant.
 
     A result with ``failed: true`` still holding ``api_key`` means a key was
     received but could not be saved or judged: the caller fails the task with it,
@@ -358,7 +362,8 @@ def generate_or_keep(params: dict, *, client_factory, check_mode: bool, now: flo
               "tenant_id": tenant_id, "token_type": body["variables"]["tokenType"],
               "services": sorted(body["variables"]["services"])}
     warnings: list = []
-    with WriteFlight(params, target, what="THRIVE API key") as flight:
+    with WriteFlight(params, target, what="THRIVE API key", about=f"tenant {tenant_id}",
+                     progress=progress) as flight:
         handed = flight.handed_off()
         if handed is not None:
             result = _from_other_run(params, result, handed, before, flight.waited)

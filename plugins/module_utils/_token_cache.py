@@ -129,6 +129,7 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     CacheError,
     MissingLibraryError,
     OptionError,
+    Progress,
     fingerprint,
 )
 from ansible_collections.apiauth.saas.plugins.module_utils._fileio import (
@@ -448,6 +449,20 @@ def entry_metadata(identity: dict, expires_at, obtained_at) -> dict:
     }
 
 
+def credential_label(meta: dict) -> str:
+    """Names a credential in a note to the operator, from its clear metadata: vendor, client id, token host.
+
+    The client id is an identifier, shown as in the file layer's metadata (see
+    the module docstring); the note passes through the call's redactor too.
+    """
+    text = f"{meta.get('vendor') or 'the'} token"
+    if meta.get("client_id"):
+        text += f" of {meta['client_id']}"
+    if meta.get("host"):
+        text += f" at {meta['host']}"
+    return text
+
+
 def client_ref(hmac_key: bytes, client_id: str) -> str:
     """A keyed hash naming a client without showing its id: what the shared layer keeps instead of the id."""
     return "hmac-sha256:" + hmac.new(hmac_key, b"client_id\0" + client_id.encode("utf-8"), hashlib.sha256).hexdigest()
@@ -590,12 +605,16 @@ class TokenCache:
         return _memo_entry_key((KDF_LABEL_FILE, self._dir, key, self._master_id),
                                lambda: derive_entry_key(self._master, mac, KDF_LABEL_FILE))
 
-    def get_or_fetch(self, identity: dict, secrets, fetch, *, min_ttl: int = 0, force_refresh: bool = False):
+    def get_or_fetch(self, identity: dict, secrets, fetch, *, min_ttl: int = 0, force_refresh: bool = False,
+                     progress: Progress | None = None):
         """Return a token record from memory, the cache file, the shared layer or ``fetch()``, in that order.
 
         ``fetch()`` returns ``(record, expires_at)``; whatever it raises propagates
         unchanged. A cached entry is served only if it has at least ``min_ttl``
-        seconds left; an entry of unknown lifetime is never served.
+        seconds left; an entry of unknown lifetime is never served. Time spent
+        waiting for another process's fetch of the same token goes to
+        ``progress`` (an ``_errors.Progress``), with a note when the wait starts
+        and one when it ends.
         """
         if isinstance(min_ttl, bool) or not isinstance(min_ttl, (int, float)) or min_ttl < 0:
             raise OptionError("The token cache min_ttl must be a number of seconds, zero or more.")
@@ -623,16 +642,22 @@ class TokenCache:
                 return hit
 
         meta = entry_metadata(identity, None, None)
-        lock_fd = self._lock(key)
+        if progress is None:
+            progress = Progress()
+        lock_fd, wait_started = self._lock(key, progress, meta)
         try:
+            hit = None
             if not force_refresh:
                 # Another process may have fetched while this one waited.
                 hit = self._from_file(key, ekey, identity_fp, min_ttl)
-                if hit is not None:
-                    return hit
+            if wait_started is not None:
+                self._end_wait(progress, meta, wait_started, "process", hit is not None, lock_fd is not None,
+                               force_refresh)
+            if hit is not None:
+                return hit
             if self._shared is not None:
                 record, expires_at, obtained_at, source, warnings = self._from_shared(
-                    identity_doc, secrets, identity_fp, fetch, min_ttl, force_refresh, meta)
+                    identity_doc, secrets, identity_fp, fetch, min_ttl, force_refresh, meta, progress)
             else:
                 record, expires_at = self._call_fetch(fetch)
                 obtained_at, source, warnings = float(self._clock()), "network", []
@@ -746,7 +771,7 @@ class TokenCache:
             return None
         return CacheResult(document["record"], "shared", document["expires_at"], False)
 
-    def _from_shared(self, identity_doc, secrets, identity_fp, fetch, min_ttl, force_refresh, meta):
+    def _from_shared(self, identity_doc, secrets, identity_fp, fetch, min_ttl, force_refresh, meta, progress):
         """(record, expires_at, obtained_at, source, warnings) from the shared layer or one fetch.
 
         Called with this process's lock of the key held. A shared layer that
@@ -766,20 +791,29 @@ class TokenCache:
             return fetch_once() + ("network", [layer.unavailable_warning(None)])
         try:
             key, ekey = self._shared_locate(identity_doc, secrets)
-            return self._single_flight(key, ekey, identity_fp, fetch_once, min_ttl, force_refresh, meta) + ([],)
+            return self._single_flight(key, ekey, identity_fp, fetch_once, min_ttl, force_refresh, meta,
+                                       progress) + ([],)
         except SharedUnavailable as exc:
             layer.mark_down()
             return fetch_once() + ("network", [layer.unavailable_warning(str(exc))])
 
-    def _single_flight(self, key, ekey, identity_fp, fetch_once, min_ttl, force_refresh, meta):
+    def _single_flight(self, key, ekey, identity_fp, fetch_once, min_ttl, force_refresh, meta, progress):
         """One runner fetches while the others wait for its entry; see _shared_cache."""
         layer = self._shared
         deadline = time.monotonic() + SHARED_WAIT_LIMIT
         delays = _shared_poll_delays()
+        wait_started = None
+        where = f"runner (through the shared cache at {layer.label})"
+
+        def end_wait(got: bool, gave_up: bool = False) -> None:
+            if wait_started is not None:
+                self._end_wait(progress, meta, wait_started, where, got, not gave_up, force_refresh)
+
         while True:
             if not force_refresh:
                 hit = self._shared_hit(key, ekey, identity_fp, min_ttl)
                 if hit is not None:
+                    end_wait(True)
                     return hit.record, hit.expires_at, float(self._clock()), "shared"
             token = layer.acquire(key)
             if token is not None:
@@ -787,7 +821,9 @@ class TokenCache:
                     if not force_refresh:
                         hit = self._shared_hit(key, ekey, identity_fp, min_ttl)
                         if hit is not None:
+                            end_wait(True)
                             return hit.record, hit.expires_at, float(self._clock()), "shared"
+                    end_wait(False)
                     record, expires_at, obtained_at = fetch_once()
                     self._share(key, ekey, meta, identity_fp, record, expires_at, obtained_at)
                     return record, expires_at, obtained_at, "network"
@@ -798,10 +834,14 @@ class TokenCache:
                         pass  # the lock expires on its own
             if time.monotonic() >= deadline:
                 # Waited long enough for another runner: fetch, and share what we got.
+                end_wait(False, gave_up=True)
                 record, expires_at, obtained_at = fetch_once()
                 self._share(key, ekey, meta, identity_fp, record, expires_at, obtained_at)
                 return record, expires_at, obtained_at, "network"
             if layer.lock_state(key) == "held":
+                if wait_started is None:
+                    wait_started = time.monotonic()
+                    self._begin_wait(progress, meta, where, SHARED_WAIT_LIMIT)
                 time.sleep(next(delays))
 
     def _share(self, key, ekey, meta, identity_fp, record, expires_at, obtained_at) -> None:
@@ -1034,15 +1074,46 @@ class TokenCache:
 
     # -- locking ----------------------------------------------------------------------
 
-    def _lock(self, key: str):
-        """Hold an exclusive flock on ``<key>.lock``; None if LOCK_TIMEOUT ran out."""
+    def _lock(self, key: str, progress: Progress, meta: dict) -> tuple:
+        """Hold an exclusive flock on ``<key>.lock``: (fd, or None if LOCK_TIMEOUT ran out; when waiting began or None).
+
+        Another process holding the lock is fetching this token: say that this
+        one waits for it, since a slow vendor would otherwise look like a hang.
+        """
         path = self._path(key, LOCK_SUFFIX)
+        started = []
+
+        def on_wait():
+            started.append(time.monotonic())
+            self._begin_wait(progress, meta, "process", LOCK_TIMEOUT)
+
         try:
-            return lock_exclusive(path, LOCK_TIMEOUT)[0]
+            return lock_exclusive(path, LOCK_TIMEOUT, on_wait=on_wait)[0], (started[0] if started else None)
         except LockTimeout:
-            return None
+            return None, (started[0] if started else None)
         except OSError as err:
             raise self._io_error(f"lock {path}", err) from None
+
+    @staticmethod
+    def _begin_wait(progress: Progress, meta: dict, where: str, limit: float) -> None:
+        progress.note(1, f"waiting for another {where} to get the {credential_label(meta)} "
+                         f"(up to {limit:g} s)")
+
+    @staticmethod
+    def _end_wait(progress: Progress, meta: dict, started: float, where: str, got: bool, in_time: bool,
+                  force_refresh: bool = False) -> None:
+        """Count the wait and say how it ended: the token arrived, or this process asks the vendor itself."""
+        seconds = max(0.0, time.monotonic() - started)
+        progress.paused(seconds)
+        if got:
+            outcome = "got the token it fetched"
+        elif force_refresh and in_time:
+            outcome = "asking the vendor all the same (force_refresh)"
+        elif in_time:
+            outcome = "it left no usable token: asking the vendor"
+        else:
+            outcome = "gave up waiting: asking the vendor"
+        progress.note(1, f"waited {seconds:.1f} s for another {where} to get the {credential_label(meta)}: {outcome}")
 
     # -- cleanup ------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     ApiAuthError,
     HTTPStatusError,
     KeyMaterialError,
+    Progress,
     Redactor,
 )
 from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient, HttpOptions, url_for_messages
@@ -31,7 +32,11 @@ from ansible_collections.apiauth.saas.plugins.module_utils._oauth2 import (
     token_endpoint_error,
 )
 from ansible_collections.apiauth.saas.plugins.module_utils._shared_cache import shared_layer
-from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import TokenCache
+from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import (
+    TokenCache,
+    credential_label,
+    entry_metadata,
+)
 
 # The options that configure the HTTP client; the same names as in _argspec.HTTP.
 HTTP_OPTIONS = ("validate_certs", "ca_path", "client_cert", "client_key", "proxy", "timeout", "retries",
@@ -101,6 +106,33 @@ class TokenOutcome:
     record: dict  # as returned to the user (see present_record)
     source: str  # "memory", "file", "shared" or "network"
     warnings: list
+    attempts: int = 0  # HTTP requests tried for this token, retries included; 0 when a cache served it
+    waited: float = 0.0  # seconds spent before retries and waiting for another process's fetch
+
+    def progress_fields(self) -> dict:
+        """``attempts`` and ``waited`` as a module result returns them."""
+        return {"attempts": self.attempts, "waited": round(self.waited, 1)}
+
+
+# How a note names the layer that served a token (see TokenCache.get_or_fetch).
+_SERVED_BY = {
+    "memory": "the memory cache of this process",
+    "file": "the file cache",
+    "shared": "the shared cache",
+    "network": "the vendor",
+}
+
+
+def report_served(progress: Progress, source: str, identity: dict, cache: TokenCache) -> None:
+    """At -vv: which layer served the token, so an operator sees why a run did or did not call the vendor."""
+    if not progress.wants(2):
+        return
+    where = _SERVED_BY.get(source, source)
+    if source == "file":
+        where += f" ({cache.directory})"
+    elif source == "network":
+        where += f" ({progress.attempts} HTTP {'request' if progress.attempts == 1 else 'requests'})"
+    progress.note(2, f"{credential_label(entry_metadata(identity, None, None))} served by {where}")
 
 
 def http_options(params: dict) -> HttpOptions:
@@ -219,15 +251,21 @@ def token_cache(params: dict, cache_dir: str | None = None) -> TokenCache:
 
 
 def serve_cached(cache: TokenCache, identity: dict, secrets: list, fetch, params: dict, *, vendor: str,
-                 redactor: Redactor, short_lived_advice: str = "lower min_ttl to cache it") -> tuple:
+                 redactor: Redactor, short_lived_advice: str = "lower min_ttl to cache it",
+                 progress: Progress | None = None) -> tuple:
     """``cache.get_or_fetch`` with the task's min_ttl and force_refresh; returns (CacheResult, warnings).
 
     The token joins ``redactor``, and a token that cannot be reused is said so.
+    ``progress`` gets the waits for other processes and, at -vv, a note naming
+    the layer that served the token.
     """
     min_ttl = DEFAULT_MIN_TTL if params.get("min_ttl") is None else int(params["min_ttl"])
+    if progress is None:
+        progress = Progress()
     result = cache.get_or_fetch(identity, secrets, fetch, min_ttl=min_ttl,
-                                force_refresh=bool(params.get("force_refresh")))
+                                force_refresh=bool(params.get("force_refresh")), progress=progress)
     redactor.add(result.record.get("access_token"))
+    report_served(progress, result.source, identity, cache)
     warnings = list(result.warnings)
     if result.record.get("expires_at") is None:
         warnings.append(
@@ -242,9 +280,16 @@ def serve_cached(cache: TokenCache, identity: dict, secrets: list, fetch, params
     return result, warnings
 
 
-def get_token(params: dict, profile: VendorProfile = GENERIC) -> TokenOutcome:
-    """Options in, token out: memory, then the file cache (and the shared one), then one request."""
+def get_token(params: dict, profile: VendorProfile = GENERIC, progress: Progress | None = None) -> TokenOutcome:
+    """Options in, token out: memory, then the file cache (and the shared one), then one request.
+
+    ``progress`` (see ``_errors.Progress``) counts the tries and waits of this
+    call and gets its notes, masked with this call's redactor.
+    """
     redactor = redactor_for(params)
+    if progress is None:
+        progress = Progress()
+    progress.mask_with(redactor)
     warnings: list = []
     client = None
     try:
@@ -258,16 +303,17 @@ def get_token(params: dict, profile: VendorProfile = GENERIC) -> TokenOutcome:
 
         def fetch():
             nonlocal client
-            client = HttpClient(options, vendor=profile.display_name, redactor=redactor)
+            client = HttpClient(options, vendor=profile.display_name, redactor=redactor, progress=progress)
             profile.preflight(params, creds, client)
             return fetch_token(creds, profile, client)
 
         result, served_warnings = serve_cached(cache, identity, secrets, fetch, params,
-                                               vendor=profile.display_name, redactor=redactor)
+                                               vendor=profile.display_name, redactor=redactor, progress=progress)
         warnings.extend(served_warnings)
         shown = present_record(result.record, scheme=profile.authorization_scheme)
         return TokenOutcome(record=profile.decorate(shown, params), source=result.source,
-                            warnings=[redactor.redact(str(warning)) for warning in warnings])
+                            warnings=[redactor.redact(str(warning)) for warning in warnings],
+                            attempts=progress.attempts, waited=progress.waited)
     except ApiAuthError as exc:
         raise exc.redacted(redactor) from None
     finally:

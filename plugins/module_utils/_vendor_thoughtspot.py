@@ -37,6 +37,7 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     ApiAuthError,
     HTTPStatusError,
     OptionError,
+    Progress,
     Redactor,
     ResponseFormatError,
 )
@@ -393,13 +394,18 @@ def _cache_entry(params: dict, cache_dir: str | None) -> tuple:
     return host, kind, body, token_cache(params, cache_dir), identity, secrets
 
 
-def get_thoughtspot_token(params: dict, *, check_mode: bool = False, cache_dir: str | None = None) -> TokenOutcome:
+def get_thoughtspot_token(params: dict, *, check_mode: bool = False, cache_dir: str | None = None,
+                          progress: Progress | None = None) -> TokenOutcome:
     """Options in, token out: memory, the file cache, then one request.
 
     In check mode a request that may create or change a user is not sent:
     CheckModeSkip is raised instead (a cached token is still served).
+    ``progress`` as for ``_token_service.get_token``.
     """
     redactor = redactor_for(params)
+    if progress is None:
+        progress = Progress()
+    progress.mask_with(redactor)
     try:
         host, kind, body, cache, identity, secrets = _cache_entry(params, cache_dir)
 
@@ -411,14 +417,16 @@ def get_thoughtspot_token(params: dict, *, check_mode: bool = False, cache_dir: 
                     + f" may create or change the ThoughtSpot user '{body['username']}'."
                 )
             requested_at = time.time()
-            with HttpClient(http_options(params), vendor=VENDOR, redactor=redactor) as http:
+            with HttpClient(http_options(params), vendor=VENDOR, redactor=redactor, progress=progress) as http:
                 data = ThoughtSpotApi(http, host).request_token(kind, body, bearer=params.get("admin_token"))
             return parse_token(data, kind, requested_at)
 
         result, warnings = serve_cached(cache, identity, secrets, fetch, params, vendor=VENDOR, redactor=redactor,
-                                        short_lived_advice="raise validity_time_in_sec or lower min_ttl")
+                                        short_lived_advice="raise validity_time_in_sec or lower min_ttl",
+                                        progress=progress)
         record = decorate(present_record(result.record), host)
-        return TokenOutcome(record=record, source=result.source, warnings=warnings)
+        return TokenOutcome(record=record, source=result.source, warnings=warnings, attempts=progress.attempts,
+                            waited=progress.waited)
     except ApiAuthError as exc:
         raise exc.redacted(redactor) from None
 

@@ -44,7 +44,12 @@ import json
 import os
 import time
 
-from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError, CacheError, MissingLibraryError
+from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
+    ApiAuthError,
+    CacheError,
+    MissingLibraryError,
+    Progress,
+)
 from ansible_collections.apiauth.saas.plugins.module_utils._fileio import (
     LockTimeout,
     atomic_write,
@@ -157,11 +162,17 @@ class WriteFlight:
     """Context manager: hold the single flight of one write, read and leave hand-off records.
 
     ``target`` is a JSON dict naming what the write is about; ``what`` names
-    the secret in messages ("THRIVE API key").
+    the secret in messages ("THRIVE API key"), ``about`` what it is for, in
+    the notes of ``progress`` (an ``_errors.Progress``), which say when this
+    run starts waiting for another run's write and when the wait ends.
     """
 
-    def __init__(self, params: dict, target: dict, *, what: str, clock=time.time) -> None:
+    def __init__(self, params: dict, target: dict, *, what: str, about: str = "", clock=time.time,
+                 progress: Progress | None = None) -> None:
         self.what = what
+        self._about = f" for {about}" if about else ""
+        self.progress = progress if progress is not None else Progress()
+        self._wait_started = None
         self._clock = clock
         self._dir = os.path.abspath(os.path.expanduser(params.get("cache_dir") or default_cache_dir()))
         self._encryption_key = params.get("cache_encryption_key") or None
@@ -185,8 +196,11 @@ class WriteFlight:
         ensure_private_dir(self._dir, DIR_LABEL, CacheError)
         self._shared_begin()
         try:
-            self._fd, self.waited = lock_exclusive(self._lock_path, WRITE_LOCK_WAIT)
+            self._fd, self.waited = lock_exclusive(self._lock_path, WRITE_LOCK_WAIT,
+                                                   on_wait=lambda: self._begin_wait("run"))
+            self._end_wait("run", True)
         except LockTimeout:
+            self._end_wait("run", False)
             raise ApiAuthError(
                 f"Another run has been making the {self.what} for this target for more than {int(WRITE_LOCK_WAIT)} s "
                 "(it holds the lock); this run waited and sent nothing.",
@@ -205,6 +219,23 @@ class WriteFlight:
 
     def __exit__(self, *exc_info) -> None:
         self._release()
+
+    def _begin_wait(self, who: str) -> None:
+        self._wait_started = time.monotonic()
+        self.progress.note(1, f"waiting for another {who} making the {self.what}{self._about} "
+                              f"(up to {WRITE_LOCK_WAIT:g} s)")
+
+    def _end_wait(self, who: str, got: bool) -> None:
+        """Count a wait that began, and say how it ended: the lock is this run's now, or it gave up."""
+        if self._wait_started is None:
+            return
+        seconds = max(0.0, time.monotonic() - self._wait_started)
+        self._wait_started = None
+        self.progress.paused(seconds)
+        outcome = "this run goes on (it keeps what the other made, if anything)" if got else \
+            "gave up waiting; nothing was sent"
+        self.progress.note(1, f"waited {seconds:.1f} s for another {who} making the {self.what}{self._about}: "
+                              f"{outcome}")
 
     def _release(self) -> None:
         if self._shared_token is not None:
@@ -251,9 +282,13 @@ class WriteFlight:
                 token = layer.acquire(self._shared_key)
                 if token is not None:
                     self._shared_token = token
+                    self._end_wait(f"runner (through the shared cache at {layer.label})", True)
                     return
                 self.waited = True
+                if self._wait_started is None:
+                    self._begin_wait(f"runner (through the shared cache at {layer.label})")
                 if time.monotonic() >= deadline:
+                    self._end_wait(f"runner (through the shared cache at {layer.label})", False)
                     raise ApiAuthError(
                         f"Another runner has been making the {self.what} for this target for more than "
                         f"{int(WRITE_LOCK_WAIT)} s (it holds the lock on {layer.label}); this run sent nothing.",

@@ -112,6 +112,22 @@ source:
   returned: success
   type: str
   sample: file
+attempts:
+  description:
+    - How many HTTP requests this task tried to get the token, retries included. V(1) when nothing was
+      retried, V(0) when a cache (memory, file or shared) served it.
+    - At C(-v) each retry is shown as it happens, with the vendor's answer or the connection error, the attempt
+      number and how long the task waits before the next one (the backoff, or the vendor's C(Retry-After)).
+  returned: success
+  type: int
+  sample: 1
+waited:
+  description:
+    - Seconds this task spent waiting, to a tenth of a second. Waits before retries, and waits for another fork
+      or run that was getting the same token (see the C(-v) notes in the operations guide).
+  returned: success
+  type: float
+  sample: 0.0
 """
 
 from ansible_collections.apiauth.saas.plugins.module_utils._module_adapter import run_module

@@ -29,6 +29,7 @@ class TokenAction(ControllerAction):
 
     def execute(self, params: dict, *, check_mode: bool, diff_mode: bool) -> Outcome:
         # A token request changes nothing at the vendor: check mode fetches too.
-        outcome = get_token(params, self.PROFILE)
-        result = dict(outcome.record, source=outcome.source, changed=outcome.source == "network")
+        outcome = get_token(params, self.PROFILE, progress=self.progress())
+        result = dict(outcome.record, source=outcome.source, changed=outcome.source == "network",
+                      **outcome.progress_fields())
         return Outcome(result=result, holds_secret=True, warnings=outcome.warnings)

@@ -10,6 +10,10 @@ argument spec and ``execute(params, check_mode=, diff_mode=)``, which returns
 an ``Outcome``; this base validates arguments, turns engine errors into clean
 failures, and hides the result from the output only when it holds a secret, so
 an ordinary run still shows its diff.
+
+``progress()`` gives the engine an ``_errors.Progress`` whose notes (retries,
+waits for another process, the cache layer that served a token) go to
+Ansible's display at -v and -vv, prefixed with the host like Ansible's own.
 """
 
 from __future__ import annotations
@@ -18,11 +22,28 @@ from dataclasses import dataclass, field
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
 
 from ansible_collections.apiauth.saas.plugins.module_utils._argspec import check_raw, check_urls
 from ansible_collections.apiauth.saas.plugins.module_utils._certs import key_file_warnings
-from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError, OptionError, Redactor
+from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError, OptionError, Progress, Redactor
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import redactor_for
+
+
+display = Display()
+
+
+def progress_to_display(prefix: str, host: str | None = None) -> Progress:
+    """A Progress whose notes Ansible shows: level 1 at -v, level 2 at -vv.
+
+    ``prefix`` names the plugin; ``host`` (a task's inventory host) makes
+    Ansible print ``<host>`` before the text, as it does for its own -v notes.
+    The engine masks every note with the call's redactor before it gets here.
+    """
+    def show(level: int, text: str) -> None:
+        display.verbose(f"{prefix}: {text}", host=host, caplevel=level - 1)
+
+    return Progress(show, verbosity=display.verbosity)
 
 
 def unexpected_error_message(exc: BaseException, redactor: Redactor) -> str:
@@ -51,9 +72,16 @@ class ControllerAction(ActionBase):
     def execute(self, params: dict, *, check_mode: bool, diff_mode: bool) -> Outcome:
         raise NotImplementedError
 
+    def progress(self) -> Progress:
+        """The engine's progress reporter for this task: notes at -v and -vv under the task's host."""
+        # The task's own name for the module (apiauth.saas.oauth2_token), not the plugin's Python path.
+        name = getattr(self._task, "resolved_action", None) or self._task.action
+        return progress_to_display(name, getattr(self, "_progress_host", None))
+
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
+        self._progress_host = (task_vars or {}).get("inventory_hostname")
         try:
             # Before Ansible's own validation, which would turn a dictionary given for a string into its text.
             check_raw(self.ARGUMENT_SPEC, self._task.args)

@@ -9,6 +9,10 @@ Options come from keyword arguments, then variables, the environment and
 ansible.cfg, as each lookup's documentation declares; then only ``get_option``
 is used, so a lookup and the module of the same name hand the engine the same
 dictionary of options.
+
+A lookup runs for no host in particular: its progress notes (retries, waits
+for another process, at -vv the cache layer that served the token) are
+prefixed with ``lookup <name>`` instead.
 """
 
 from __future__ import annotations
@@ -18,15 +22,16 @@ import os
 from ansible import constants as C
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
-from ansible.utils.display import Display
 
 from ansible_collections.apiauth.saas.plugins.module_utils._argspec import check_raw, check_urls
 from ansible_collections.apiauth.saas.plugins.module_utils._certs import key_file_warnings
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError, OptionError
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import GENERIC, get_token, redactor_for
-from ansible_collections.apiauth.saas.plugins.plugin_utils._controller_action import unexpected_error_message
-
-display = Display()
+from ansible_collections.apiauth.saas.plugins.plugin_utils._controller_action import (
+    display,
+    progress_to_display,
+    unexpected_error_message,
+)
 
 
 class TokenLookup(LookupBase):
@@ -39,9 +44,9 @@ class TokenLookup(LookupBase):
     PROFILE = GENERIC
     OPTION_NAMES: tuple = ()
 
-    def fetch(self, params: dict):
-        """The engine call: a TokenOutcome for these options."""
-        return get_token(params, self.PROFILE)
+    def fetch(self, params: dict, progress=None):
+        """The engine call: a TokenOutcome for these options; ``progress`` gets its notes."""
+        return get_token(params, self.PROFILE, progress=progress)
 
     def redactor(self, params: dict):
         """Masks this lookup's secret options in an unexpected error's text."""
@@ -65,7 +70,9 @@ class TokenLookup(LookupBase):
             display.warning(warning)
         try:
             check_urls(params)
-            outcome = self.fetch(params)
+            # ansible_name is the name the user wrote (apiauth.saas.oauth2_token), _load_name a Python path.
+            name = getattr(self, "ansible_name", None) or self._load_name
+            outcome = self.fetch(params, progress_to_display(f"lookup {name}"))
         except ApiAuthError as exc:
             raise AnsibleLookupError(str(exc)) from None
         except Exception as exc:  # pylint: disable=broad-except

@@ -289,7 +289,7 @@ def test_admin_client_credentials_use_the_token_service(fake_api, monkeypatch):
         record = {"access_token": ADMIN_TOKEN}
         warnings = []
 
-    def fake_get_token(params, profile):
+    def fake_get_token(params, profile, progress=None):
         seen.update(params)
         return Outcome()
 
