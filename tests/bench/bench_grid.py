@@ -77,6 +77,9 @@ class RunResult:
     handler_tasks: int  # handler tasks started (bench_phases callback)
     handlers_wall_s: float  # from the start of the first handler task to the end of the playbook
     handlers_cpu_s: float  # CPU time of the process tree in that span
+    # Workers still running at the first handler's start after a wait of up to 1 s: their CPU time, a
+    # few ms each, is counted in the handlers' (0 expected).
+    unreaped_workers: int
     problems: list = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -330,21 +333,23 @@ class PlayBench:
             files_changed=changed,
             files_present=sum(1 for name in case.names if after[name] is not None),
             peak_rss_mib=round(peak / 2**20, 1), distinct_tokens=len(tokens), reloads=reloads,
-            handler_tasks=handlers[0], handlers_wall_s=handlers[1], handlers_cpu_s=handlers[2], problems=problems)
+            handler_tasks=handlers[0], handlers_wall_s=handlers[1], handlers_cpu_s=handlers[2],
+            unreaped_workers=handlers[3], problems=problems)
 
     @staticmethod
-    def _handlers(phases_path: Path, problems: list[str]) -> tuple[int, float, float]:
-        """(handler tasks, wall s, CPU s) from the first handler to the end, from bench_phases' file."""
+    def _handlers(phases_path: Path, problems: list[str]) -> tuple[int, float, float, int]:
+        """(handler tasks, wall s, CPU s, workers not yet ended) from the first handler to the end,
+        from bench_phases' file."""
         try:
             phases = json.loads(phases_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             problems.append("the bench_phases callback wrote no record")
-            return 0, 0.0, 0.0
+            return 0, 0.0, 0.0, 0
         started, end = phases["handlers_started"], phases["stats"]
         if started is None:
-            return phases["handler_tasks"], 0.0, 0.0
+            return phases["handler_tasks"], 0.0, 0.0, 0
         return (phases["handler_tasks"], round(end["wall_s"] - started["wall_s"], 3),
-                round(end["cpu_s"] - started["cpu_s"], 3))
+                round(end["cpu_s"] - started["cpu_s"], 3), started["running_children"])
 
     def _check(self, case: Case, log_path: Path, rc: int) -> tuple[list[str], set[str]]:
         """Every host got the same file as in every variant but for the token, and no token or

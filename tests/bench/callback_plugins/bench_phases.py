@@ -37,17 +37,18 @@ requirements:
 REAP_TIMEOUT_S = 1.0
 
 
-def _tree_cpu() -> float:
-    """User + system seconds of this process and of its children that have been waited for."""
+def _tree_cpu() -> dict:
+    """User + system seconds of this process and of its children that have been waited for, and how
+    many children were still running after the wait (their time is not in it yet)."""
     deadline = time.perf_counter() + REAP_TIMEOUT_S
     # active_children() joins the finished worker processes, so that RUSAGE_CHILDREN counts them.
-    while multiprocessing.active_children() and time.perf_counter() < deadline:
+    while (running := len(multiprocessing.active_children())) and time.perf_counter() < deadline:
         time.sleep(0.002)
     total = 0.0
     for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
         usage = resource.getrusage(who)
         total += usage.ru_utime + usage.ru_stime
-    return total
+    return {"cpu_s": total, "running_children": running}
 
 
 class CallbackModule(CallbackBase):
@@ -65,13 +66,15 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_handler_task_start(self, task):
         self._handler_tasks += 1
         if self._path and self._handlers_started is None:
-            cpu = _tree_cpu()  # first: the wait for the last workers belongs to the play before
-            self._handlers_started = {"wall_s": time.perf_counter(), "cpu_s": cpu}
+            # CPU first: the wait for the last workers to end belongs to the play before the handlers.
+            self._handlers_started = _tree_cpu()
+            self._handlers_started["wall_s"] = time.perf_counter()
 
     def v2_playbook_on_stats(self, stats):
         if not self._path:
             return
-        record = {"handlers_started": self._handlers_started, "handler_tasks": self._handler_tasks,
-                  "stats": {"cpu_s": _tree_cpu(), "wall_s": time.perf_counter()}}
+        end = _tree_cpu()
+        end["wall_s"] = time.perf_counter()
+        record = {"handlers_started": self._handlers_started, "handler_tasks": self._handler_tasks, "stats": end}
         with open(self._path, "w", encoding="utf-8") as handle:
             json.dump(record, handle)
