@@ -667,7 +667,10 @@ def markdown(data: dict) -> str:
         out += [
             "### Derived against measured plain figures",
             "",
-            "Medians; difference = derived − measured, and per host the CPU difference in ms.",
+            "Medians; difference = derived − measured, and per host the CPU difference in ms. The measured plain "
+            "run of a variant comes right after its reload run. Where the reload run ran no handler (the "
+            "collection's warm runs) the two are the same play run twice, so their difference is the run-to-run "
+            "noise alone.",
             "",
             *comparison,
             "",
