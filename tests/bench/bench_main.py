@@ -48,13 +48,14 @@ DEFAULTS = {"hosts": "50 500", "forks": "10 50", "runs": "50:3 500:2", "skip": "
             "plain": "derived"}
 # Quick mode runs the plain plays too, to compare the plain figures derived from the reload runs
 # with measured ones.
-QUICK = {"hosts": "10", "forks": "5", "runs": "1", "skip": "", "plain": "both"}
+QUICK = {"hosts": "10", "forks": "5", "runs": "1", "skip": "none", "plain": "both"}
 PLAIN_CHOICES = ("derived", "measured", "both")
 # Seconds per host and run (cold or warm) of a play, to estimate a grid's duration before it has
 # timings of its own: about what uri_run_once with the reload handler takes on the 2-core machine
-# of docs/benchmarks.md. The naive play costs about 1.6 times as much.
-SECONDS_PER_HOST_RUN = 0.5
-COST_WEIGHT = {"uri_per_host": 1.6}
+# of docs/benchmarks.md (its CPU time per host and run, halved). The naive play costs about 1.4 times
+# as much.
+SECONDS_PER_HOST_RUN = 0.65
+COST_WEIGHT = {"uri_per_host": 1.4}
 
 
 def _ints(text: str) -> list[int]:
@@ -74,9 +75,12 @@ def runs_per_hosts(text: str, hosts: list[int]) -> dict[int, int]:
 
 
 def skips_per_hosts(text: str, hosts: list[int]) -> dict[int, list[str]]:
-    """``"500:uri_per_host"`` -> the variants left out at each host count (``variant`` alone: at all)."""
+    """``"500:uri_per_host"`` -> the variants left out at each host count (``variant`` alone: at all;
+    ``none``: nothing)."""
     result: dict[int, list[str]] = {size: [] for size in hosts}
     for item in text.replace(",", " ").split():
+        if item == "none":
+            continue
         size_text, _sep, variant = item.rpartition(":")
         if variant not in bench_grid.VARIANTS:
             raise SystemExit(f"BENCH_SKIP: unknown variant {variant!r} in {item!r}; known: "
@@ -102,7 +106,6 @@ def settings() -> dict:
     plain = os.environ.get("BENCH_PLAIN") or base["plain"]
     if plain not in PLAIN_CHOICES:
         raise SystemExit(f"BENCH_PLAIN: {plain!r}; one of {' '.join(PLAIN_CHOICES)}")
-    skip = os.environ.get("BENCH_SKIP")
     out = os.environ.get("BENCH_OUT") or ("" if not quick else str(ROOT / ".tmp" / "bench" / "quick"))
     return {
         "quick": quick,
@@ -110,8 +113,8 @@ def settings() -> dict:
         "forks": _ints(os.environ.get("BENCH_FORKS") or base["forks"]),
         "runs": runs_per_hosts(os.environ.get("BENCH_RUNS") or base["runs"], hosts),
         "variants": variants,
-        # BENCH_SKIP set but empty: nothing left out.
-        "skip": skips_per_hosts(base["skip"] if skip is None else skip, hosts),
+        # Empty is unset (the Makefile exports every BENCH_* variable, set or not); "none" leaves nothing out.
+        "skip": skips_per_hosts(os.environ.get("BENCH_SKIP") or base["skip"], hosts),
         "plain": plain,
         # The modes the grid runs: always with the handler; without it too unless derived only.
         "modes": ["reload"] + (["plain"] if plain in ("measured", "both") else []),
@@ -160,12 +163,17 @@ def fingerprint(config: dict, hosts: int) -> dict:
             "code": digest.hexdigest()}
 
 
-def cell_cases(config: dict, hosts: int) -> list[tuple[str, str]]:
-    """(mode, variant) of one round of a cell, in the order of the first round."""
-    # A variant's modes one after the other, so that the plain runs measured beside the reload runs
-    # see the same machine load when BENCH_PLAIN=both checks the derived figures.
-    return [(mode, variant) for variant in config["variants"] for mode in config["modes"]
-            if variant not in config["skip"][hosts]]
+def cell_cases(config: dict, hosts: int, rep: int = 0) -> list[tuple[str, str]]:
+    """(mode, variant) of round ``rep`` of a cell, in the order they run.
+
+    The variants rotate every round, so that machine noise hits them alike. A variant's modes run one
+    right after the other (in turn first), so that the plain runs measured beside the reload runs see
+    the same machine load when BENCH_PLAIN=both checks the derived figures.
+    """
+    variants = [variant for variant in config["variants"] if variant not in config["skip"][hosts]]
+    shift = rep % len(variants) if variants else 0
+    modes = config["modes"] if rep % 2 == 0 else config["modes"][::-1]
+    return [(mode, variant) for variant in variants[shift:] + variants[:shift] for mode in modes]
 
 
 def case_cost(hosts: int, variant: str) -> float:
@@ -210,9 +218,7 @@ def grid(bench: bench_grid.PlayBench, config: dict, log) -> tuple[list[dict], li
                 continue
         cell_started, cell_clock, cell_runs = _now(), time.monotonic(), []
         for rep in range(config["runs"][hosts]):
-            order = cell_cases(config, hosts)
-            shift = rep % len(order)
-            for mode, variant in order[shift:] + order[:shift]:
+            for mode, variant in cell_cases(config, hosts, rep):
                 cold, warm = bench.case(variant, hosts, forks, rep, mode)
                 done += 1
                 cost = case_cost(hosts, variant)
@@ -254,9 +260,10 @@ def micro_benchmarks(bench: bench_grid.PlayBench, sim, secret: str, config: dict
 
 
 def _range_ms(values: list[float]) -> str:
+    """Per-case medians (a cell's cold or warm runs) of a per-host figure, summed up."""
     if len(values) == 1:
-        return f"{values[0]:.0f} ms (one cell)"
-    return (f"a median {statistics.median(values):.0f} ms over {len(values)} cells and runs (cold, warm), from "
+        return f"{values[0]:.0f} ms (one case)"
+    return (f"a median {statistics.median(values):.0f} ms over the {len(values)} cases (cell, cold or warm), from "
             f"{min(values):.0f} to {max(values):.0f} ms")
 
 
@@ -281,8 +288,8 @@ def findings(rows: list[dict], micro: dict) -> list[str]:
             "in a process that has the plugin loaded. That first call, not the cache, is the lookup's cost in a play.")
         lookup_plain = [value[0] for key, value in extras.items() if key[0] == plain and key[4] == "lookup"]
         if lookup_plain:
-            lines[-1] += (f" In the plays without the handler ({plain}), `lookup` used {_range_ms(lookup_plain)} "
-                          "of CPU per host more than `uri_run_once`.")
+            lines[-1] += (f" In the plays without the handler ({plain}), the extra CPU per host of `lookup` over "
+                          f"`uri_run_once` was {_range_ms(lookup_plain)}.")
     if requests_import:
         lines.append(
             "- **`requests` is imported only for a request.** A worker that imported it would pay "
@@ -304,7 +311,7 @@ def findings(rows: list[dict], micro: dict) -> list[str]:
             "task with `run_once`, then the template on every host) that is one task per host more.")
         role_plain = [value[0] for key, value in extras.items() if key[0] == plain and key[4] == "app_config_role"]
         if role_plain:
-            text += f" Without the handler ({plain}), it used {_range_ms(role_plain)} of CPU per host more."
+            text += f" Without the handler ({plain}), its extra CPU per host was {_range_ms(role_plain)}."
         if task.get("debug"):
             text += (f" For scale, a trivial task (`ansible.builtin.debug`) takes about "
                      f"{task['debug']['median_ms']:.0f} ms per host on this machine (micro-benchmarks).")

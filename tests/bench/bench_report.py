@@ -481,8 +481,8 @@ def claim(rows: list[dict], hosts: int = 50, forks: int = 10) -> list[str]:
         text = f"{_fmt(cold and cold['wall_s'])} s cold and {_fmt(warm and warm['wall_s'])} s warm"
         plain_cold, plain_warm = found.get((plain, "cold", variant)), found.get((plain, "warm", variant))
         if plain_cold or plain_warm:
-            text += (f" ({_fmt(plain_cold and plain_cold['wall_s'])} s and {_fmt(plain_warm and plain_warm['wall_s'])} s "
-                     "without the handler)")
+            text += (f" ({_fmt(plain_cold and plain_cold['wall_s'])} s and "
+                     f"{_fmt(plain_warm and plain_warm['wall_s'])} s without the handler)")
         return text
 
     def reloads(variant):
@@ -510,7 +510,7 @@ def _runs_text(config: dict) -> str:
     runs = ", ".join(f"{runs} at {hosts} hosts" for hosts, runs in config["runs"].items())
     skip = config.get("skip") or {}
     left = [f"`{variant}` at {hosts} hosts" for hosts, variants in skip.items() for variant in variants]
-    text = f"Runs per cell and mode: {runs}."
+    text = f"Runs of each variant per cell and mode run: {runs}."
     if left:
         text += (" Left out (`BENCH_SKIP`): " + ", ".join(left) + "; the naive play is no target and the dearest "
                  "to run, so by default it is measured at 50 hosts only.")
@@ -731,8 +731,8 @@ def markdown(data: dict) -> str:
         "",
         "```sh",
         "make bench                                   # the default grid; writes docs/benchmarks.{md,png,json}",
-        "make bench BENCH_QUICK=1                     # quick check: 10 hosts, forks 5, 1 run, plain measured and derived;",
-        "                                             # writes .tmp/bench/quick/",
+        "make bench BENCH_QUICK=1                     # quick check: 10 hosts, forks 5, 1 run, plain measured",
+        "                                             # and derived; writes .tmp/bench/quick/",
         'make bench BENCH_HOSTS="50" BENCH_FORKS="10" BENCH_RUNS=5 BENCH_PLAIN=measured',
         ".venv/bin/python tests/bench/bench_main.py --render   # rewrite this page and the chart from the .json",
         "```",
@@ -744,7 +744,7 @@ def markdown(data: dict) -> str:
         "| `BENCH_RUNS` | `50:3 500:2` | runs per cell and mode: one number for all, or `hosts:runs` pairs (hosts "
         "not listed get the value of the nearest smaller size) |",
         "| `BENCH_SKIP` | `500:uri_per_host` | variants left out: `hosts:variant` (at that host count) or "
-        "`variant` (everywhere), space-separated; empty for none; `uri_run_once` cannot be left out |",
+        "`variant` (everywhere), space-separated; `none` for none; `uri_run_once` cannot be left out |",
         "| `BENCH_PLAIN` | `derived` | the figures without the handler: `derived` from the reload runs, "
         "`measured` by running the plain plays too (about twice as long), `both` (measured, and derived beside "
         "them to check the derivation) |",
@@ -753,7 +753,7 @@ def markdown(data: dict) -> str:
         "| `BENCH_PIPELINING` | `1` | `0` runs every variant with Ansible's default `pipelining = False` |",
         "| `BENCH_RESUME` | unset | `1`: reuse the cells a stopped run finished (`.tmp/bench/cells/`), if "
         "settings and code under test are unchanged |",
-        "| `BENCH_QUICK` | unset | `1`: `BENCH_HOSTS=10 BENCH_FORKS=5 BENCH_RUNS=1 BENCH_SKIP= BENCH_PLAIN=both`, "
+        "| `BENCH_QUICK` | unset | `1`: `BENCH_HOSTS=10 BENCH_FORKS=5 BENCH_RUNS=1 BENCH_SKIP=none BENCH_PLAIN=both`, "
         "smaller micro-benchmarks, output in `.tmp/bench/quick/` |",
         "| `BENCH_OUT` | `docs` (`.tmp/bench/quick` in quick mode) | where `benchmarks.md`, `.png` and `.json` go |",
         "",
