@@ -325,7 +325,8 @@ def findings(rows: list[dict], micro: dict) -> list[str]:
             "- **A reload on every host costs the hand-written plays on every run.** From the first handler task "
             f"to the end, the reloads of `uri_run_once` took a median {statistics.median(cpu_ms):.0f} ms of CPU "
             f"(from {min(cpu_ms):.0f} to {max(cpu_ms):.0f}) and {statistics.median(wall_ms):.0f} ms of wall time "
-            f"(from {min(wall_ms):.0f} to {max(wall_ms):.0f}) per host, over {len(reload_base)} cells and runs.")
+            f"(from {min(wall_ms):.0f} to {max(wall_ms):.0f}) per host, over the {len(reload_base)} cases (cell, cold "
+            "or warm).")
         warm_ours = [row for row in rows if row["mode"] == bench_report.RELOAD and row["phase"] == "warm"
                      and row["variant"] in bench_report.COLLECTION_VARIANTS]
         if warm_ours:

@@ -626,7 +626,8 @@ def markdown(data: dict) -> str:
         "min–max of the runs (\"1 run\" where there is one).",
         "- One case = a cold run (new empty token cache directory, no config files; the per-host directories "
         "exist) and, right after, a warm run (same cache directory, same files). Within a cell the variants "
-        "(and modes) run round-robin, the order rotated every round, so that machine noise hits them alike.",
+        "run round-robin, the order rotated every round, so that machine noise hits them alike; when the plain "
+        "plays run too, a variant's two modes run back to back, which first alternating every round.",
         "- Plain figures without running the plain plays: handlers run only after all tasks of the play (the "
         "end-of-play flush), so the run up to the first handler is the plain play. The callback `bench_phases` "
         "records, in the `ansible-playbook` process, the wall clock and the CPU time of its process tree "
