@@ -2,10 +2,14 @@
 
 Each case runs ``ansible-playbook`` on a generated inventory of local hosts against the bundled
 simulator (``tests/simulators``), cold (empty token cache, no config files) and then warm (right
-after, same cache and files). For every run it records the wall time, the peak memory of the
-``ansible-playbook`` process tree, the token requests the simulator's audit log saw, and which
-config files changed (by content and mtime). Nothing here prints a token or a secret: outputs of
-the plays go to files under the bench directory and are scanned for the secret and the tokens.
+after, same cache and files). A case runs in one of two modes: "reload", where the file task
+notifies a handler that stands in for a service reload on every host whose file changed, or
+"plain", without it. For every run it records the wall time, the CPU time and the peak memory of
+the ``ansible-playbook`` process tree, the token requests the simulator's audit log saw, which
+config files changed (by content and mtime), the reloads the handler logged, and (callback
+``bench_phases``) the wall and CPU time the handlers took, from the first handler to the end.
+Nothing here prints a token or a secret: outputs of the plays go to files under the bench
+directory and are scanned for the secret and the tokens.
 """
 
 from __future__ import annotations
@@ -31,7 +35,9 @@ PLAYBOOKS = HERE / "playbooks"
 COLLECTIONS = ROOT / ".tmp" / "collections"
 VARIANTS = ("uri_run_once", "uri_per_host", "lookup", "app_config_role")
 BASELINE = "uri_run_once"
+MODES = ("reload", "plain")  # with the reload handler, without it
 CONFIG_NAME = "app.ini"
+RELOAD_LOG = "reloads.log"  # appended to by playbooks/files/bench_reload.sh, one line per reload
 TOKEN_LINE = re.compile(r"^token = (.*)$", re.M)
 # Written to ansible.cfg for every variant (and quoted in docs/benchmarks.md), with pipelining
 # (on unless BENCH_PIPELINING=0: one process per module instead of several, for every variant).
@@ -43,6 +49,9 @@ ANSIBLE_SETTINGS = {
     "nocolor": "True",
     "deprecation_warnings": "False",
     "localhost_warning": "False",
+    # The bench's own callback (callback_plugins/bench_phases.py), enabled for every variant: it
+    # records when the handlers started, for the plain figures derived from the reload runs.
+    "callbacks_enabled": "bench_phases",
 }
 
 
@@ -53,6 +62,7 @@ class RunResult:
     forks: int
     phase: str  # "cold" or "warm"
     rep: int
+    mode: str  # "reload" (the file task notifies the reload handler) or "plain" (it does not)
     wall_s: float
     cpu_s: float  # user + system time of the ansible-playbook process tree
     main_cpu_s: float  # of which the ansible-playbook process itself (sampled, up to 0.1 s before its end)
@@ -63,6 +73,13 @@ class RunResult:
     files_present: int
     peak_rss_mib: float
     distinct_tokens: int
+    reloads: int  # lines the reload handler added to the hosts' reloads.log during the run
+    handler_tasks: int  # handler tasks started (bench_phases callback)
+    handlers_wall_s: float  # from the start of the first handler task to the end of the playbook
+    handlers_cpu_s: float  # CPU time of the process tree in that span
+    # Workers still running at the first handler's start after a wait of up to 1 s: their CPU time, a
+    # few ms each, is counted in the handlers' (0 expected).
+    unreaped_workers: int
     problems: list = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -151,6 +168,7 @@ class Case:
     hosts: int
     forks: int
     rep: int
+    mode: str
     inventory: Path
     names: list[str]
     case_dir: Path
@@ -162,6 +180,18 @@ class Case:
     @property
     def cache_dir(self) -> Path:
         return self.case_dir / "token-cache"  # absent at first: the collection creates it 0700
+
+
+def count_reloads(dest_root: Path, hosts: list[str]) -> int:
+    """Lines in all hosts' reloads.log: one per reload the handler ran."""
+    total = 0
+    for host in hosts:
+        try:
+            with open(dest_root / host / RELOAD_LOG, "rb") as handle:
+                total += sum(1 for _line in handle)
+        except FileNotFoundError:
+            pass
+    return total
 
 
 def snapshot(dest_root: Path, hosts: list[str]) -> dict[str, tuple[int, str] | None]:
@@ -198,6 +228,7 @@ class PlayBench:
         self.work.mkdir(parents=True, exist_ok=True)
         settings = dict(ANSIBLE_SETTINGS, pipelining=str(self.pipelining))
         lines = ["[defaults]"] + [f"{key} = {value}" for key, value in settings.items()]
+        lines += [f"callback_plugins = {HERE / 'callback_plugins'}"]
         lines += [f"local_tmp = {self.work / 'ansible-local-tmp'}", f"remote_tmp = {self.work / 'ansible-remote-tmp'}"]
         self.cfg.write_text("\n".join(lines) + "\n", encoding="utf-8")
         variables = {
@@ -237,11 +268,13 @@ class PlayBench:
 
     # ---- one case: a cold run and a warm run
 
-    def case(self, variant: str, hosts: int, forks: int, rep: int) -> list[RunResult]:
+    def case(self, variant: str, hosts: int, forks: int, rep: int, mode: str = "reload") -> list[RunResult]:
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}")
         inventory, names = self.inventory(hosts)
-        case_dir = self.work / "cases" / f"{variant}-{hosts}h-{forks}f-r{rep}"
+        case_dir = self.work / "cases" / f"{variant}-{mode}-{hosts}h-{forks}f-r{rep}"
         shutil.rmtree(case_dir, ignore_errors=True)
-        case = Case(variant, hosts, forks, rep, inventory, names, case_dir)
+        case = Case(variant, hosts, forks, rep, mode, inventory, names, case_dir)
         for name in names:
             (case.dest_root / name).mkdir(parents=True)
         results = [self._run(case, "cold"), self._run(case, "warm")]
@@ -252,16 +285,21 @@ class PlayBench:
 
     def _run(self, case: Case, phase: str) -> RunResult:
         before = snapshot(case.dest_root, case.names)
+        reloads_before = count_reloads(case.dest_root, case.names)
         self.sim.clear_audit()
         log_path = case.case_dir / f"{phase}.log"
+        phases_path = case.case_dir / f"{phase}-phases.json"
+        phases_path.unlink(missing_ok=True)
         cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(case.inventory),
                "-f", str(case.forks), "-e", f"@{self.vars_file}", "-e", f"bench_dest_root={case.dest_root}",
+               "-e", f"bench_reload={str(case.mode == 'reload').lower()}",
                str(PLAYBOOKS / f"{case.variant}.yml")]
+        env = dict(self.environment(case.cache_dir), BENCH_PHASES=str(phases_path))
         machine = MachineLoad(self.sim.process.pid)
         with open(log_path, "wb") as log:
             children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
-            with subprocess.Popen(cmd, cwd=str(case.case_dir), env=self.environment(case.cache_dir), stdout=log,
+            with subprocess.Popen(cmd, cwd=str(case.case_dir), env=env, stdout=log,
                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL) as proc:
                 sampler = TreeMemorySampler(proc.pid)
                 sampler.start()
@@ -280,14 +318,38 @@ class PlayBench:
         requests = sum(1 for entry in self.sim.audit("oauth2")
                        if entry.get("endpoint") == "token" and entry.get("client_id") == self.client_id)
         after = snapshot(case.dest_root, case.names)
+        reloads = count_reloads(case.dest_root, case.names) - reloads_before
         problems, tokens = self._check(case, log_path, rc)
+        handlers = self._handlers(phases_path, problems)
+        if case.mode == "plain" and (reloads or handlers[0]):
+            problems.append(f"{reloads} reload(s), {handlers[0]} handler task(s) in a run without the handler")
+        changed = sum(1 for name in case.names if before[name] != after[name])
+        if case.mode == "reload" and reloads != changed:
+            problems.append(f"{reloads} reload(s) for {changed} changed file(s): one per changed file expected")
         return RunResult(
-            variant=case.variant, hosts=case.hosts, forks=case.forks, phase=phase, rep=case.rep,
+            variant=case.variant, hosts=case.hosts, forks=case.forks, phase=phase, rep=case.rep, mode=case.mode,
             wall_s=round(wall, 3), cpu_s=round(cpu, 3), main_cpu_s=round(sampler.main_cpu, 3),
             others_cpu_share=machine.others_share(cpu, wall), rc=rc, token_requests=requests,
-            files_changed=sum(1 for name in case.names if before[name] != after[name]),
+            files_changed=changed,
             files_present=sum(1 for name in case.names if after[name] is not None),
-            peak_rss_mib=round(peak / 2**20, 1), distinct_tokens=len(tokens), problems=problems)
+            peak_rss_mib=round(peak / 2**20, 1), distinct_tokens=len(tokens), reloads=reloads,
+            handler_tasks=handlers[0], handlers_wall_s=handlers[1], handlers_cpu_s=handlers[2],
+            unreaped_workers=handlers[3], problems=problems)
+
+    @staticmethod
+    def _handlers(phases_path: Path, problems: list[str]) -> tuple[int, float, float, int]:
+        """(handler tasks, wall s, CPU s, workers not yet ended) from the first handler to the end,
+        from bench_phases' file."""
+        try:
+            phases = json.loads(phases_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            problems.append("the bench_phases callback wrote no record")
+            return 0, 0.0, 0.0, 0
+        started, end = phases["handlers_started"], phases["stats"]
+        if started is None:
+            return phases["handler_tasks"], 0.0, 0.0, 0
+        return (phases["handler_tasks"], round(end["wall_s"] - started["wall_s"], 3),
+                round(end["cpu_s"] - started["cpu_s"], 3), started["running_children"])
 
     def _check(self, case: Case, log_path: Path, rc: int) -> tuple[list[str], set[str]]:
         """Every host got the same file as in every variant but for the token, and no token or

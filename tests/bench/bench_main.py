@@ -43,8 +43,19 @@ from simulators.fixtures import Simulator  # noqa: E402
 
 CLIENT_ID = "bench-client"
 CELLS = ROOT / ".tmp" / "bench" / "cells"  # finished cells of the grid, for BENCH_RESUME=1
-DEFAULTS = {"hosts": "50 500", "forks": "10 50", "runs": "50:3 500:1"}
-QUICK = {"hosts": "10", "forks": "5", "runs": "1"}
+# The naive play is no target and the dearest at 500 hosts: measured at 50 hosts only by default.
+DEFAULTS = {"hosts": "50 500", "forks": "10 50", "runs": "50:3 500:2", "skip": "500:uri_per_host",
+            "plain": "derived"}
+# Quick mode runs the plain plays too, to compare the plain figures derived from the reload runs
+# with measured ones.
+QUICK = {"hosts": "10", "forks": "5", "runs": "1", "skip": "none", "plain": "both"}
+PLAIN_CHOICES = ("derived", "measured", "both")
+# Seconds per host and run (cold or warm) of a play, to estimate a grid's duration before it has
+# timings of its own: about what uri_run_once with the reload handler takes on the 2-core machine
+# of docs/benchmarks.md (its CPU time per host and run, halved). The naive play costs about 1.4 times
+# as much.
+SECONDS_PER_HOST_RUN = 0.65
+COST_WEIGHT = {"uri_per_host": 1.4}
 
 
 def _ints(text: str) -> list[int]:
@@ -63,6 +74,27 @@ def runs_per_hosts(text: str, hosts: list[int]) -> dict[int, int]:
     return result
 
 
+def skips_per_hosts(text: str, hosts: list[int]) -> dict[int, list[str]]:
+    """``"500:uri_per_host"`` -> the variants left out at each host count (``variant`` alone: at all;
+    ``none``: nothing)."""
+    result: dict[int, list[str]] = {size: [] for size in hosts}
+    for item in text.replace(",", " ").split():
+        if item == "none":
+            continue
+        size_text, _sep, variant = item.rpartition(":")
+        if variant not in bench_grid.VARIANTS:
+            raise SystemExit(f"BENCH_SKIP: unknown variant {variant!r} in {item!r}; known: "
+                             f"{' '.join(bench_grid.VARIANTS)}")
+        if variant == bench_grid.BASELINE:
+            raise SystemExit(f"BENCH_SKIP: {bench_grid.BASELINE} is the baseline of every ratio; it cannot be left out")
+        if size_text and not size_text.isdigit():
+            raise SystemExit(f"BENCH_SKIP: {item!r} is not hosts:variant")
+        for size in hosts:
+            if not size_text or int(size_text) == size:
+                result[size] = sorted(set(result[size]) | {variant})
+    return result
+
+
 def settings() -> dict:
     quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
     base = QUICK if quick else DEFAULTS
@@ -71,6 +103,9 @@ def settings() -> dict:
     unknown = set(variants) - set(bench_grid.VARIANTS)
     if unknown:
         raise SystemExit(f"BENCH_VARIANTS: unknown {sorted(unknown)}; known: {' '.join(bench_grid.VARIANTS)}")
+    plain = os.environ.get("BENCH_PLAIN") or base["plain"]
+    if plain not in PLAIN_CHOICES:
+        raise SystemExit(f"BENCH_PLAIN: {plain!r}; one of {' '.join(PLAIN_CHOICES)}")
     out = os.environ.get("BENCH_OUT") or ("" if not quick else str(ROOT / ".tmp" / "bench" / "quick"))
     return {
         "quick": quick,
@@ -78,6 +113,11 @@ def settings() -> dict:
         "forks": _ints(os.environ.get("BENCH_FORKS") or base["forks"]),
         "runs": runs_per_hosts(os.environ.get("BENCH_RUNS") or base["runs"], hosts),
         "variants": variants,
+        # Empty is unset (the Makefile exports every BENCH_* variable, set or not); "none" leaves nothing out.
+        "skip": skips_per_hosts(os.environ.get("BENCH_SKIP") or base["skip"], hosts),
+        "plain": plain,
+        # The modes the grid runs: always with the handler; without it too unless derived only.
+        "modes": ["reload"] + (["plain"] if plain in ("measured", "both") else []),
         "micro": os.environ.get("BENCH_MICRO", "1") != "0",
         "pipelining": os.environ.get("BENCH_PIPELINING", "1") != "0",
         "resume": os.environ.get("BENCH_RESUME", "") not in ("", "0"),
@@ -114,12 +154,35 @@ def machine_info() -> dict:
 def fingerprint(config: dict, hosts: int) -> dict:
     """What a saved cell must match to be reused by BENCH_RESUME=1: settings and the code under test."""
     digest = hashlib.sha256()
-    for folder in ("plugins", "roles", "tests/bench/playbooks"):
+    for folder in ("plugins", "roles", "tests/bench/playbooks", "tests/bench/callback_plugins"):
         for path in sorted((ROOT / folder).rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
                 digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
     return {"variants": list(config["variants"]), "runs": config["runs"][hosts], "pipelining": config["pipelining"],
-            "ansible_core": ansible_version, "code": digest.hexdigest()}
+            "skip": config["skip"][hosts], "modes": config["modes"], "ansible_core": ansible_version,
+            "code": digest.hexdigest()}
+
+
+def cell_cases(config: dict, hosts: int, rep: int = 0) -> list[tuple[str, str]]:
+    """(mode, variant) of round ``rep`` of a cell, in the order they run.
+
+    The variants rotate every round, so that machine noise hits them alike. A variant's modes run one
+    right after the other (in turn first), so that the plain runs measured beside the reload runs see
+    the same machine load when BENCH_PLAIN=both checks the derived figures.
+    """
+    variants = [variant for variant in config["variants"] if variant not in config["skip"][hosts]]
+    shift = rep % len(variants) if variants else 0
+    modes = config["modes"] if rep % 2 == 0 else config["modes"][::-1]
+    return [(mode, variant) for variant in variants[shift:] + variants[:shift] for mode in modes]
+
+
+def case_cost(hosts: int, variant: str) -> float:
+    """Relative cost of a case (cold + warm run), for the time estimates."""
+    return 2 * hosts * COST_WEIGHT.get(variant, 1.0)
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 600 else f"{seconds / 60:.1f} min"
 
 
 def grid(bench: bench_grid.PlayBench, config: dict, log) -> tuple[list[dict], list[dict]]:
@@ -130,8 +193,14 @@ def grid(bench: bench_grid.PlayBench, config: dict, log) -> tuple[list[dict], li
     """
     CELLS.mkdir(parents=True, exist_ok=True)
     cells = [(hosts, forks) for hosts in config["hosts"] for forks in config["forks"]]
-    total = sum(config["runs"][hosts] for hosts, _forks in cells) * len(config["variants"])
+    total = sum(config["runs"][hosts] * len(cell_cases(config, hosts)) for hosts, _forks in cells)
+    cost_total = sum(config["runs"][hosts] * case_cost(hosts, variant)
+                     for hosts, _forks in cells for _mode, variant in cell_cases(config, hosts))
+    log(f"grid: {total} cases (cold + warm run each), modes {' '.join(config['modes'])}; estimated "
+        f"{_minutes(cost_total * SECONDS_PER_HOST_RUN)} at {SECONDS_PER_HOST_RUN} s per host and run")
     done = 0
+    cost_done = cost_run = 0.0  # cost_run: of the cases run in this session (not resumed)
+    grid_clock = time.monotonic()
     runs, resumed = [], []
     for hosts, forks in cells:
         saved_path = CELLS / f"{hosts}h-{forks}f.json"
@@ -142,19 +211,25 @@ def grid(bench: bench_grid.PlayBench, config: dict, log) -> tuple[list[dict], li
                 runs += saved["runs"]
                 resumed.append({"hosts": hosts, "forks": forks, "started": saved["started"],
                                 "duration_s": saved["duration_s"]})
-                done += config["runs"][hosts] * len(config["variants"])
+                done += config["runs"][hosts] * len(cell_cases(config, hosts))
+                cost_done += sum(config["runs"][hosts] * case_cost(hosts, variant)
+                                 for _mode, variant in cell_cases(config, hosts))
                 log(f"[{done}/{total}] {hosts} hosts, forks {forks}: reused from {saved['started']}")
                 continue
         cell_started, cell_clock, cell_runs = _now(), time.monotonic(), []
         for rep in range(config["runs"][hosts]):
-            order = list(config["variants"])
-            shift = rep % len(order)
-            for variant in order[shift:] + order[:shift]:
-                cold, warm = bench.case(variant, hosts, forks, rep)
+            for mode, variant in cell_cases(config, hosts, rep):
+                cold, warm = bench.case(variant, hosts, forks, rep, mode)
                 done += 1
-                log(f"[{done}/{total}] {hosts} hosts, forks {forks}, round {rep + 1}, {variant}: "
-                    f"cold {cold.wall_s:.1f} s {cold.token_requests} req {cold.files_changed} files; "
-                    f"warm {warm.wall_s:.1f} s {warm.token_requests} req {warm.files_changed} files"
+                cost = case_cost(hosts, variant)
+                cost_done += cost
+                cost_run += cost
+                # The rest at the rate this session measured so far.
+                left = (cost_total - cost_done) * (time.monotonic() - grid_clock) / cost_run
+                log(f"[{done}/{total}] {hosts} hosts, forks {forks}, round {rep + 1}, {variant}, {mode}: "
+                    f"cold {cold.wall_s:.1f} s {cold.token_requests} req {cold.files_changed} files "
+                    f"{cold.reloads} reloads; warm {warm.wall_s:.1f} s {warm.token_requests} req "
+                    f"{warm.files_changed} files {warm.reloads} reloads; about {_minutes(left)} left"
                     + ("  PROBLEM" if cold.problems or warm.problems else ""))
                 cell_runs += [cold.as_dict(), warm.as_dict()]
         saved_path.write_text(json.dumps({"fingerprint": expected, "started": cell_started,
@@ -184,6 +259,14 @@ def micro_benchmarks(bench: bench_grid.PlayBench, sim, secret: str, config: dict
     return {"lookup": lookup, "tasks": tasks}
 
 
+def _range_ms(values: list[float]) -> str:
+    """Per-case medians (a cell's cold or warm runs) of a per-host figure, summed up."""
+    if len(values) == 1:
+        return f"{values[0]:.0f} ms (one case)"
+    return (f"a median {statistics.median(values):.0f} ms over the {len(values)} cases (cell, cold or warm), from "
+            f"{min(values):.0f} to {max(values):.0f} ms")
+
+
 def findings(rows: list[dict], micro: dict) -> list[str]:
     """The explanation of the numbers, with the numbers of this run."""
     lines = []
@@ -192,37 +275,71 @@ def findings(rows: list[dict], micro: dict) -> list[str]:
     warm = lookups.get("warm_memory")
     requests_import = lookups.get("import_requests_in_worker")
     task = micro.get("tasks", {}).get("per_task", {})
+    baseline = bench_grid.BASELINE
+    plain = bench_report.plain_mode(rows)
+    extras = bench_report.extra_per_host(rows, baseline)
     if first and warm:
         lines.append(
             "- **The lookup runs once per host, each time in a new process.** Ansible forks a worker per host "
             "and task, and a worker's memory layer is gone when it exits, so in `lookup` every host's worker "
-            "loads the plugin (its documentation with eight doc fragments, and the collection's Python modules, "
-            "which Ansible's collection loader compiles from source in every process) and reads the token from "
-            f"the file cache: {first['cpu_median_ms']:.0f} ms of CPU per host ({first['median_ms']:.0f} ms wall, "
-            f"p90 {first['p90_ms']:.0f} ms), against {warm['cpu_median_ms']:.2f} ms for a call in a process that "
-            "has the plugin loaded. That first call, not the cache, is the lookup's cost in a play.")
+            "loads the plugin and the collection's Python modules and reads the token from the file cache: "
+            f"{first['cpu_median_ms']:.0f} ms of CPU per host ({first['median_ms']:.0f} ms wall, p90 "
+            f"{first['p90_ms']:.0f} ms) in the micro-benchmark, against {warm['cpu_median_ms']:.2f} ms for a call "
+            "in a process that has the plugin loaded. That first call, not the cache, is the lookup's cost in a play.")
+        lookup_plain = [value[0] for key, value in extras.items() if key[0] == plain and key[4] == "lookup"]
+        if lookup_plain:
+            lines[-1] += (f" In the plays without the handler ({plain}), the extra CPU per host of `lookup` over "
+                          f"`uri_run_once` was {_range_ms(lookup_plain)}.")
     if requests_import:
         lines.append(
-            "- **Fixed on the way: `requests` imported for a cached token.** The collection's HTTP module "
-            "imported `requests` when loaded, so every worker paid for it although a cached token makes no "
-            f"request: {requests_import['cpu_median_ms']:.0f} ms of CPU ({requests_import['median_ms']:.0f} ms "
-            "wall) per worker here, on top of the first call above. `plugins/module_utils/_http.py` now imports "
-            "it with the first HTTP client; every figure in this document is with that change.")
+            "- **`requests` is imported only for a request.** A worker that imported it would pay "
+            f"{requests_import['cpu_median_ms']:.0f} ms of CPU ({requests_import['median_ms']:.0f} ms wall) here "
+            "on top of the first call above; `plugins/module_utils/_http.py` imports it with the first HTTP "
+            "client, so a cached token costs none of it (the micro-benchmark checks that the first call in a "
+            "worker did not import it).")
     if any(row["variant"] == "app_config_role" for row in rows):
-        extra = ""
-        if task.get("debug") and first:
-            extra = (f" On this machine a trivial task costs about {task['debug']['median_ms']:.0f} ms per host "
-                     f"(micro-benchmarks) and the lookup's first call in a worker {first['cpu_median_ms']:.0f} ms.")
-        lines.append(
-            "- **The role runs more tasks per host.** `app_config` runs on every host Ansible's automatic "
-            "argument validation (from `meta/argument_specs.yml`), which templates `app_config_credentials` "
-            "and `app_config_files` and so calls the lookup in that host's worker (served from the cache); an "
-            "`assert` of the checks an argument spec cannot express (absolute paths, a template or data per "
-            "file); and the template loop. On a cold run its handler adds two tasks, skipped without a "
-            "service. Each is a worker per host. The token itself is templated once (`set_fact` with "
-            "`run_once`), the files are rendered from that fact, and the diff-mode summary is one `run_once` "
-            "task (it was a task skipped on every host until the bench showed its cost)." + extra)
-    mains = [row for row in rows if row["cpu_s"]]
+        text = (
+            "- **The role runs two tasks per host.** Per host, `app_config` runs its check task (an `assert` of "
+            "its arguments and of every value against its file's format) and the file task (`template`). The "
+            "credentials are templated once for the play, by a `set_fact` with `run_once`, and the file data "
+            "refer to that fact. Ansible's automatic argument validation, which would add a task per host and "
+            "template the credentials in it (so call the lookup in every host's worker), is avoided: the "
+            "options are documented in `meta/argument_specs.yml` under an entry point of their own, and the "
+            "check task does the validation. The diff-mode summary is one `run_once` task. With a service, the "
+            "file task notifies the topic of the chosen service manager only, so each host whose file changed "
+            "runs one handler task; a warm run changes no file and runs none. Against `uri_run_once` (a `uri` "
+            "task with `run_once`, then the template on every host) that is one task per host more.")
+        role_plain = [value[0] for key, value in extras.items() if key[0] == plain and key[4] == "app_config_role"]
+        if role_plain:
+            text += f" Without the handler ({plain}), its extra CPU per host was {_range_ms(role_plain)}."
+        if task.get("debug"):
+            text += (f" For scale, a trivial task (`ansible.builtin.debug`) takes about "
+                     f"{task['debug']['median_ms']:.0f} ms per host on this machine (micro-benchmarks).")
+        lines.append(text)
+    reload_base = [row for row in rows if row["mode"] == bench_report.RELOAD and row["variant"] == baseline
+                   and row["reloads"] == [row["hosts"]] and row["handlers_cpu_s"] is not None]
+    if reload_base:
+        cpu_ms = [row["handlers_cpu_s"] / row["hosts"] * 1000 for row in reload_base]
+        wall_ms = [row["handlers_wall_s"] / row["hosts"] * 1000 for row in reload_base]
+        text = (
+            "- **A reload on every host costs the hand-written plays on every run.** From the first handler task "
+            f"to the end, the reloads of `uri_run_once` took a median {statistics.median(cpu_ms):.0f} ms of CPU "
+            f"(from {min(cpu_ms):.0f} to {max(cpu_ms):.0f}) and {statistics.median(wall_ms):.0f} ms of wall time "
+            f"(from {min(wall_ms):.0f} to {max(wall_ms):.0f}) per host, over the {len(reload_base)} cases (cell, cold "
+            "or warm).")
+        warm_ours = [row for row in rows if row["mode"] == bench_report.RELOAD and row["phase"] == "warm"
+                     and row["variant"] in bench_report.COLLECTION_VARIANTS]
+        if warm_ours:
+            ratios = [row["ratio"] for row in warm_ours if row["ratio"] is not None]
+            text += (" The collection's variants reloaded " + "/".join(
+                str(value) for value in sorted({value for row in warm_ours for value in row["reloads"]}))
+                + " host(s) on their warm runs")
+            if ratios:
+                text += (f", and took {min(ratios):.2f} to {max(ratios):.2f} × the wall time of `uri_run_once` "
+                         "there")
+            text += "."
+        lines.append(text)
+    mains = [row for row in rows if row["cpu_s"] and row["main_cpu_s"] is not None]
     if mains:
         share = statistics.median(row["main_cpu_s"] / row["cpu_s"] for row in mains)
         lines.append(
@@ -243,6 +360,7 @@ def scan_for_secrets(texts: list[str], secrets_seen: set[str]) -> None:
 
 def report_text(data: dict) -> str:
     """benchmarks.md for the results; adds the targets and findings it shows to ``data``."""
+    data["rows"] = bench_report.summarize(data["runs"], data["config"], data["baseline"])
     data["targets"] = bench_report.targets(data["rows"], data["micro"])
     data["findings"] = findings(data["rows"], data["micro"])
     return bench_report.markdown(data)
@@ -256,7 +374,10 @@ def write_report(data: dict, text: str, out: Path) -> None:
 
 
 def render(out: Path) -> int:
-    """Rewrite the report from a saved benchmarks.json (after a change to its text, not to its numbers)."""
+    """Rewrite the report from a saved benchmarks.json (after a change to its text, not to its numbers).
+
+    The tables are summarized again from the runs it holds.
+    """
     source = out / "benchmarks.json"
     if not source.is_file():
         print(f"bench: no {source} to render; run `make bench` first", file=sys.stderr)
@@ -285,7 +406,8 @@ def main() -> int:
 
     machine = machine_info()
     log(f"hosts {config['hosts']}, forks {config['forks']}, runs {config['runs']}, variants "
-        f"{' '.join(config['variants'])}; results to {config['out']}")
+        f"{' '.join(config['variants'])}, left out {config['skip']}, plain figures {config['plain']}; "
+        f"results to {config['out']}")
     secret = secrets.token_urlsafe(32)
     sim = Simulator.start(str(work / "sim"))
     try:
@@ -301,9 +423,8 @@ def main() -> int:
     machine["others_cpu_share_median"] = statistics.median(shares)
     machine["others_cpu_share_max"] = max(shares)
     machine["loaded"] = machine["others_cpu_share_median"] > 0.10
-    rows = bench_report.summarize(runs, config["variants"], bench_grid.BASELINE)
-    problems = [f"{row['variant']} at {row['hosts']} hosts, forks {row['forks']}, {row['phase']}: {problem}"
-                for row in rows for problem in row["problems"]]
+    problems = [f"{run['variant']} ({run['mode']}) at {run['hosts']} hosts, forks {run['forks']}, {run['phase']}, "
+                f"round {run['rep'] + 1}: {problem}" for run in runs for problem in run["problems"]]
     data = {
         "generated": _now(),
         "duration_s": time.monotonic() - started,
@@ -312,10 +433,10 @@ def main() -> int:
         "baseline": bench_grid.BASELINE,
         "config": {
             "hosts": config["hosts"], "forks": config["forks"], "runs": config["runs"],
-            "variants": list(config["variants"]),
+            "variants": list(config["variants"]), "skip": config["skip"], "plain": config["plain"],
+            "modes": config["modes"],
             "ansible_cfg": bench.cfg.read_text(encoding="utf-8").replace(str(ROOT), ".").splitlines(),
         },
-        "rows": rows,
         "micro": micro,
         "runs": runs,
         "problems": problems,
@@ -327,7 +448,8 @@ def main() -> int:
     write_report(data, text, out)
     (out / "benchmarks.json").write_text(raw + "\n", encoding="utf-8")
     log(f"wrote {out / 'benchmarks.md'}, .png and .json in {(time.monotonic() - started) / 60:.1f} minutes")
-    print("\n".join(bench_report.grid_table(rows)))
+    for mode in bench_report.modes_of(data["rows"]):
+        print("\n".join(bench_report.grid_table([row for row in data["rows"] if row["mode"] == mode])))
     for problem in problems:
         print(f"PROBLEM: {problem}", file=sys.stderr)
     return 1 if problems else 0
