@@ -14,19 +14,17 @@ reported while there is still time to renew it.
 from __future__ import annotations
 
 import datetime
+import importlib.util
 import os
 import re
 import stat
 
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import KeyMaterialError, MissingLibraryError
 
-try:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-except ImportError:
-    HAS_CRYPTOGRAPHY = False
-else:
-    HAS_CRYPTOGRAPHY = True
+# cryptography is imported where a certificate is read, not with this module: the token lookups import
+# this module for key_file_warnings on every call, and loading X.509 support would cost each new worker
+# process more than the rest of a cached token's path (docs/benchmarks.md).
+HAS_CRYPTOGRAPHY = importlib.util.find_spec("cryptography") is not None
 
 _PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
 
@@ -40,6 +38,8 @@ def load_certificate(path: str, *, what: str):
             data = handle.read(1024 * 1024 + 1)
     except OSError as exc:
         raise KeyMaterialError(f"Cannot read the {what} {path}: {exc.strerror or exc}.") from None
+    from cryptography import x509  # pylint: disable=import-outside-toplevel
+
     match = _PEM_CERT.search(data)
     try:
         if match:
@@ -101,6 +101,8 @@ def check_validity(path: str, *, what: str, warn_days: int = 30, now: datetime.d
 def certificate_matches_key(path: str, signing_key, *, what: str) -> bool:
     """Whether the certificate at ``path`` holds the public half of ``signing_key`` (a _jws.SigningKey)."""
     cert = load_certificate(path, what=what)
+    from cryptography.hazmat.primitives import serialization  # pylint: disable=import-outside-toplevel
+
     fmt = serialization.PublicFormat.SubjectPublicKeyInfo
     ours = signing_key.public_key().public_bytes(serialization.Encoding.DER, fmt)
     theirs = cert.public_key().public_bytes(serialization.Encoding.DER, fmt)

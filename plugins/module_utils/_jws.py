@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import importlib.util
 import json
 import os
 import re
@@ -30,15 +31,10 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     OptionError,
 )
 
-try:
-    from cryptography.exceptions import UnsupportedAlgorithm
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-except ImportError:
-    HAS_CRYPTOGRAPHY = False
-else:
-    HAS_CRYPTOGRAPHY = True
+# cryptography is imported by the code that signs or reads a key, not with this module: the option specs
+# import it for SUPPORTED_ALGORITHMS on every token call, and a cached token needs no signing, while each
+# new worker process would pay for the import (docs/benchmarks.md).
+HAS_CRYPTOGRAPHY = importlib.util.find_spec("cryptography") is not None
 
 SUPPORTED_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "ES256", "ES384")
 
@@ -148,6 +144,8 @@ class SigningKey:
 
     def __init__(self, private_key) -> None:
         _require_cryptography()
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa  # pylint: disable=import-outside-toplevel
+
         if isinstance(private_key, rsa.RSAPrivateKey):
             if private_key.key_size < MIN_RSA_BITS:
                 raise KeyMaterialError(
@@ -244,6 +242,8 @@ class SigningKey:
         jwk = self.public_jwk()
         members = ("e", "kty", "n") if self.kind == "RSA" else ("crv", "kty", "x", "y")
         canonical = json.dumps({m: jwk[m] for m in members}, separators=(",", ":"), sort_keys=True)
+        from cryptography.hazmat.primitives import hashes  # pylint: disable=import-outside-toplevel
+
         digest = hashes.Hash(hashes.SHA256())
         digest.update(canonical.encode("ascii"))
         return b64url_encode(digest.finalize())
@@ -261,6 +261,12 @@ class SigningKey:
         ]
 
     def _sign_input(self, alg: str, signing_input: bytes) -> bytes:
+        # pylint: disable-next=import-outside-toplevel
+        from cryptography.hazmat.primitives.asymmetric import ec, padding
+        from cryptography.hazmat.primitives import hashes  # pylint: disable=import-outside-toplevel
+        # pylint: disable-next=import-outside-toplevel
+        from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
         _kind, hash_name, _curve = _ALG_TABLE[alg]
         hash_alg = getattr(hashes, hash_name)()
         if self.kind == "RSA":
@@ -406,6 +412,9 @@ def _select_pem_block(data: bytes, source: str) -> bytes:
 
 
 def _parse_key(data: bytes, passphrase, source: str, *, from_content: bool):
+    from cryptography.exceptions import UnsupportedAlgorithm  # pylint: disable=import-outside-toplevel
+    from cryptography.hazmat.primitives import serialization  # pylint: disable=import-outside-toplevel
+
     if b"-----BEGIN" in data:
         # Indented or CRLF text (pasted into YAML, say) is still a valid key.
         data = b"\n".join(line.strip() for line in data.splitlines()) + b"\n"
