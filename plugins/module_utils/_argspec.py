@@ -22,7 +22,7 @@ from ansible.module_utils.common.validation import check_type_dict
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import OptionError
-from ansible_collections.apiauth.saas.plugins.module_utils._http import url_problem
+from ansible_collections.apiauth.saas.plugins.module_utils._urls import url_problem
 from ansible_collections.apiauth.saas.plugins.module_utils._jws import SUPPORTED_ALGORITHMS
 from ansible_collections.apiauth.saas.plugins.module_utils._oauth2 import AUTH_METHODS, BASIC_ENCODINGS
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import DEFAULT_MIN_TTL

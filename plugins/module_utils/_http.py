@@ -44,7 +44,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.client import HTTPException, IncompleteRead, RemoteDisconnected
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 # requests (with urllib3) is imported by the first HttpClient, not with this module: a token served
 # from the cache makes no request, and importing requests costs each Ansible worker process that
@@ -66,6 +66,12 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     ResponseFormatError,
     TransportError,
 )
+from ansible_collections.apiauth.saas.plugins.module_utils._urls import (
+    SPACE_OR_CONTROL,
+    clean_text,
+    url_for_messages,
+    url_problem,
+)
 
 # A token or key response is a few kilobytes; anything far larger is a fault.
 MAX_BODY_BYTES = 1024 * 1024
@@ -73,13 +79,9 @@ MAX_BODY_BYTES = 1024 * 1024
 RETRY_STATUSES = frozenset((408, 429, 500, 502, 503, 504))
 
 _CHUNK = 64 * 1024
-# Longest vendor error text shown in a message; the rest is cut.
-_MAX_VENDOR_TEXT = 300
 # Names of headers, form fields and query parameters whose values are secrets.
 _SECRET_NAME = re.compile(r"(authorization|secret|passw(or)?d|token|assertion|key|credentials?|cookie|signature)$",
                           re.I)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-_SPACE = re.compile(r"[\s\x00-\x1f\x7f]")
 _PROXY_SCHEMES = ("http", "https", "socks4", "socks4a", "socks5", "socks5h")
 
 
@@ -242,77 +244,6 @@ class HttpResponse:
         return f"HttpResponse(status={self.status}, url={self.url!r}, {len(self.body)} bytes)"
 
 
-def url_for_messages(url: str) -> str:
-    """``url`` without user info, query and fragment: what a message may show.
-
-    Everything up to the last ``@`` before the query goes, even where a ``/``
-    in an unencoded password would end the user info for a URL parser.
-    """
-    try:
-        parts = urlsplit(str(url))
-    except ValueError:
-        return "<unparsable URL>"
-    text = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-    if "@" not in text:
-        return text
-    scheme, sep, rest = text.partition("://")
-    return f"{scheme}{sep}{rest.rpartition('@')[2]}" if sep else text.rpartition("@")[2]
-
-
-# A value of one of these forms may be a URL path segment: it starts with a
-# letter or digit, so it is never "." or "..", and holds no "/", "?", "#" or "%".
-IDENTIFIER_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,127}")
-
-
-def path_segment(value, *, what: str, pattern: re.Pattern = IDENTIFIER_SEGMENT, form: str,
-                 error_class=OptionError) -> str:
-    """``value`` checked against its documented ``form`` and percent-encoded, for one URL path segment.
-
-    Every value that becomes part of a URL path goes through here, so none can
-    climb out of its place (``..``), add a segment (``/``), start a query or
-    fragment, or smuggle an encoding (``%2F``). ``what`` names the option (or
-    the vendor field) in the message; the value is shown cut and cleaned.
-    """
-    if not isinstance(value, str) or not pattern.fullmatch(value) or value in (".", ".."):
-        shown = "nothing" if value in (None, "") else repr(_clean_text(value, 80))
-        raise error_class(f"{what} must be {form}; got {shown}.")
-    return quote(value, safe="")
-
-
-def url_problem(url, *, allow_http: bool, allow_userinfo: bool = False) -> str | None:
-    """What is wrong with ``url`` as an endpoint to call, or None: the text after the URL's name.
-
-    The URL is shown only without user info, query and fragment, and not at
-    all when user info is refused: its password is known to no redactor.
-    """
-    if not isinstance(url, str) or not url.strip():
-        return "must be an https:// URL with a host name, not empty."
-    if not allow_userinfo and "@" in re.split(r"[?#]", url, maxsplit=1)[0]:
-        return "holds a user name or password (user:password@host): give credentials in their own options."
-    shown = url_for_messages(url)
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError:
-        return f"{shown} is not a valid URL (check the host name and port)."
-    if _SPACE.search(url):
-        return f"{shown} holds a space or a control character."
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
-        return f"{shown} is not an https:// URL with a host name."
-    if scheme == "http" and not allow_http:
-        return (f"{shown} uses plain HTTP: use an https:// URL, or set allow_http: true (only for testing; "
-                "credentials and tokens would cross the network unencrypted).")
-    return None
-
-
-def _clean_text(value, limit: int = _MAX_VENDOR_TEXT) -> str:
-    text = _CONTROL.sub(" ", str(value)).strip()
-    if len(text) > limit:
-        text = text[: limit - 3].rstrip() + "..."
-    return text
-
-
 def default_error_parser(response: HttpResponse) -> dict:
     """Vendor error fields of a JSON body, or ``{}``.
 
@@ -350,7 +281,7 @@ def describe_vendor_error(vendor_error: dict) -> str:
         return ""
     code = vendor_error.get("error") or vendor_error.get("code")
     text = vendor_error.get("error_description") or vendor_error.get("message")
-    parts = [_clean_text(part) for part in (code, text) if isinstance(part, (str, int)) and not isinstance(part, bool)]
+    parts = [clean_text(part) for part in (code, text) if isinstance(part, (str, int)) and not isinstance(part, bool)]
     return ": ".join(part for part in parts if part)
 
 
@@ -490,7 +421,7 @@ def _check_ca_file(path: str) -> None:
 
 def _validate_proxy(proxy: str) -> None:
     shown = url_for_messages(proxy)
-    if _SPACE.search(proxy):
+    if SPACE_OR_CONTROL.search(proxy):
         raise OptionError(f"proxy {shown} holds a space or a control character.")
     try:
         parts = urlsplit(proxy)
@@ -855,7 +786,7 @@ class HttpClient:
             tunnel = _first(chain, OSError)
             detail = "connection refused" if _first(chain, ConnectionRefusedError) else None
             if detail is None and tunnel is not None and str(tunnel).startswith("Tunnel connection failed"):
-                detail = _clean_text(str(tunnel), 100).lower()
+                detail = clean_text(str(tunnel), 100).lower()
             if detail is None and _first(chain, (_u3ex.ConnectTimeoutError, TimeoutError)):
                 detail = f"no connection within the {timeout} s timeout"
             return _Failure(
@@ -869,7 +800,7 @@ class HttpClient:
         verify_error = _first(chain, (ssl.SSLCertVerificationError, ssl.CertificateError))
         if verify_error is not None:
             reason = getattr(verify_error, "verify_message", None) or getattr(verify_error, "reason", None)
-            reason = _clean_text(reason or "certificate verify failed", 200)
+            reason = clean_text(reason or "certificate verify failed", 200)
             return _Failure(
                 f"TLS certificate verification failed ({reason})",
                 sent=False,
@@ -892,7 +823,7 @@ class HttpClient:
             else:
                 os_error = _first(chain, OSError)
                 strerror = getattr(os_error, "strerror", None)
-                detail = _clean_text(strerror, 100).lower() if strerror else "connection failed"
+                detail = clean_text(strerror, 100).lower() if strerror else "connection failed"
             return _Failure(f"could not connect ({detail})", sent=False, retryable=True)
 
         ssl_error = _first(chain, ssl.SSLError)

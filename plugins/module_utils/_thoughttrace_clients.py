@@ -38,7 +38,7 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     TransportError,
     fingerprint,
 )
-from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient, path_segment
+from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient
 from ansible_collections.apiauth.saas.plugins.module_utils._recovery import check_recovery_file, write_recovery_file
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import (
     CACHE_SECRET_OPTIONS,
@@ -50,6 +50,7 @@ from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thoughttrace 
     DEFAULT_IDENTITY_URL,
     THOUGHTTRACE,
 )
+from ansible_collections.apiauth.saas.plugins.module_utils._urls import path_segment
 from ansible_collections.apiauth.saas.plugins.module_utils._write_flight import WriteFlight
 
 VENDOR = "ThoughtTrace"

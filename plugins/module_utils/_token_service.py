@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     ApiAuthError,
@@ -21,7 +22,6 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     Progress,
     Redactor,
 )
-from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient, HttpOptions, url_for_messages
 from ansible_collections.apiauth.saas.plugins.module_utils._oauth2 import (
     ClientCredentials,
     build_token_request,
@@ -31,12 +31,18 @@ from ansible_collections.apiauth.saas.plugins.module_utils._oauth2 import (
     present_record,
     token_endpoint_error,
 )
-from ansible_collections.apiauth.saas.plugins.module_utils._shared_cache import shared_layer
 from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import (
     TokenCache,
     credential_label,
     entry_metadata,
 )
+from ansible_collections.apiauth.saas.plugins.module_utils._urls import url_for_messages
+
+# The HTTP client and the shared cache are imported where a token is fetched or a shared layer is asked
+# for, not with this module: a token served from the file cache needs neither, and every new Ansible worker
+# process that serves one would pay for loading them (docs/benchmarks.md).
+if TYPE_CHECKING:  # pragma: no cover
+    from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient, HttpOptions
 
 # The options that configure the HTTP client; the same names as in _argspec.HTTP.
 HTTP_OPTIONS = ("validate_certs", "ca_path", "client_cert", "client_key", "proxy", "timeout", "retries",
@@ -136,6 +142,8 @@ def report_served(progress: Progress, source: str, identity: dict, cache: TokenC
 
 
 def http_options(params: dict) -> HttpOptions:
+    from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpOptions  # pylint: disable=import-outside-toplevel
+
     kwargs = {name: params[name] for name in HTTP_OPTIONS if params.get(name) is not None}
     return HttpOptions(**kwargs)
 
@@ -245,9 +253,13 @@ def token_cache(params: dict, cache_dir: str | None = None) -> TokenCache:
     ``cache_dir`` is a directory of the caller's own (the revoke_at_end spool of
     a run), whose tokens must never reach the shared layer.
     """
+    shared = None
+    if not cache_dir and (params.get("cache_backend") or "file") != "file":
+        from ansible_collections.apiauth.saas.plugins.module_utils._shared_cache import shared_layer  # pylint: disable=import-outside-toplevel
+
+        shared = shared_layer(params)
     return TokenCache(cache_dir=cache_dir or params.get("cache_dir"), enabled=params.get("cache", True),
-                      encryption_key=params.get("cache_encryption_key"),
-                      shared=None if cache_dir else shared_layer(params))
+                      encryption_key=params.get("cache_encryption_key"), shared=shared)
 
 
 def serve_cached(cache: TokenCache, identity: dict, secrets: list, fetch, params: dict, *, vendor: str,
@@ -296,14 +308,15 @@ def get_token(params: dict, profile: VendorProfile = GENERIC, progress: Progress
         creds = credentials_from(params, profile)
         creds.validate()
         profile.check(params, warnings)
-        options = http_options(params)
         identity, secrets = cache_identity(creds, profile, params)
         secrets.extend(_client_cert_material(params))
         cache = token_cache(params)
 
         def fetch():
             nonlocal client
-            client = HttpClient(options, vendor=profile.display_name, redactor=redactor, progress=progress)
+            from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient  # pylint: disable=import-outside-toplevel
+
+            client = HttpClient(http_options(params), vendor=profile.display_name, redactor=redactor, progress=progress)
             profile.preflight(params, creds, client)
             return fetch_token(creds, profile, client)
 

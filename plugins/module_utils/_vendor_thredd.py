@@ -21,7 +21,7 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     OptionError,
     ResponseFormatError,
 )
-from ansible_collections.apiauth.saas.plugins.module_utils._http import path_segment
+from ansible_collections.apiauth.saas.plugins.module_utils._urls import path_segment
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import VendorProfile, url_for_messages
 
 ENVIRONMENTS = ("uat", "production")

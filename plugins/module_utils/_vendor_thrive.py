@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import OptionError
-from ansible_collections.apiauth.saas.plugins.module_utils._http import path_segment
+from ansible_collections.apiauth.saas.plugins.module_utils._urls import path_segment
 from ansible_collections.apiauth.saas.plugins.module_utils._oauth2 import normalize_scope
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import VendorProfile
 

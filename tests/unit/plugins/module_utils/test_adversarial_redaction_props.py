@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.apiauth.saas.plugins.module_utils._certs import key_file_warning
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import REDACTED, ApiAuthError, OptionError, Redactor
-from ansible_collections.apiauth.saas.plugins.module_utils._http import path_segment
+from ansible_collections.apiauth.saas.plugins.module_utils._urls import path_segment
 from ansible_collections.apiauth.saas.plugins.module_utils._thrive_apikey import check_token_tenant
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import get_token
 from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thrive import THRIVE, check_tenant_id

@@ -42,8 +42,8 @@ from ansible_collections.apiauth.saas.plugins.module_utils._http import (
     default_error_parser,
     parse_retry_after,
     status_phrase,
-    url_for_messages,
 )
+from ansible_collections.apiauth.saas.plugins.module_utils._urls import url_for_messages
 from ansible_collections.apiauth.saas.tests.unit.plugins.module_utils._https_server import (
     Reply,
     ScriptedServer,

@@ -6,7 +6,7 @@ import pytest
 
 from ansible_collections.apiauth.saas.plugins.module_utils import _argspec
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import OptionError
-from ansible_collections.apiauth.saas.plugins.module_utils._http import url_for_messages, url_problem
+from ansible_collections.apiauth.saas.plugins.module_utils._urls import url_for_messages, url_problem
 
 SECRET = "s3cr:t+/ %&-not-to-be-shown-0123456789"
 SPEC = _argspec.module_spec("thoughtspot")
