@@ -142,6 +142,7 @@ def test_rotate_thrive_apikey_keeps_rotates_and_recovers(sim, play, out, tmp_pat
     assert recovered.rc == 0, recovered.output[-4000:]
     assert json.loads(store.read_text())["thrive_api_key"] == new_key
     assert sim.thrive_keys("staging", sim.demo_vars()["thrive_tenant_id"]) == 2, "no third key"
+    assert not recovery.exists(), "deleted once the store holds the key"
 
 
 # rotate_thoughttrace_client.yml ---------------------------------------------------------------
