@@ -216,10 +216,10 @@ ee-context: venv
 
 # Benchmark of the collection's lookup and app_config role against hand-written uri plays
 # (tests/bench/, docs/benchmarks.md); not part of `make test`. BENCH_QUICK=1 for a quick check;
-# BENCH_HOSTS, BENCH_FORKS, BENCH_RUNS, BENCH_VARIANTS, BENCH_MICRO, BENCH_PIPELINING, BENCH_RESUME,
-# BENCH_OUT: see docs/benchmarks.md.
-export BENCH_QUICK BENCH_HOSTS BENCH_FORKS BENCH_RUNS BENCH_VARIANTS BENCH_MICRO BENCH_PIPELINING BENCH_RESUME \
-  BENCH_OUT
+# BENCH_HOSTS, BENCH_FORKS, BENCH_RUNS, BENCH_VARIANTS, BENCH_SKIP, BENCH_PLAIN, BENCH_MICRO, BENCH_PIPELINING,
+# BENCH_RESUME, BENCH_OUT: see docs/benchmarks.md.
+export BENCH_QUICK BENCH_HOSTS BENCH_FORKS BENCH_RUNS BENCH_VARIANTS BENCH_SKIP BENCH_PLAIN BENCH_MICRO BENCH_PIPELINING \
+  BENCH_RESUME BENCH_OUT
 $(VENV)/.bench-installed: $(VENV)/.installed tests/requirements-bench.txt
 	$(BIN)/pip install -q -r tests/requirements-bench.txt
 	touch $@

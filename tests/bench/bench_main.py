@@ -44,7 +44,7 @@ from simulators.fixtures import Simulator  # noqa: E402
 CLIENT_ID = "bench-client"
 CELLS = ROOT / ".tmp" / "bench" / "cells"  # finished cells of the grid, for BENCH_RESUME=1
 # The naive play is no target and the dearest at 500 hosts: measured at 50 hosts only by default.
-DEFAULTS = {"hosts": "50 500", "forks": "10 50", "runs": "50:3 500:2", "skip": "500:uri_per_host",
+DEFAULTS = {"hosts": "50 500", "forks": "10 50", "runs": "50:3 500:1", "skip": "500:uri_per_host",
             "plain": "derived"}
 # Quick mode runs the plain plays too, to compare the plain figures derived from the reload runs
 # with measured ones.

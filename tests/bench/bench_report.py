@@ -506,11 +506,27 @@ def claim(rows: list[dict], hosts: int = 50, forks: int = 10) -> list[str]:
     return [text, ""]
 
 
-def _runs_text(config: dict) -> str:
+def _spread_text(config: dict, rows: list | None) -> str:
+    """What a cell of one run does not show: the spread that cells of several runs had in this grid."""
+    single = sorted(int(hosts) for hosts, runs in config["runs"].items() if runs == 1)
+    repeated = [row for row in rows or [] if row["runs"] > 1 and row.get("wall_s")]
+    if not single:
+        return ""
+    sizes = " and ".join(str(hosts) for hosts in single)
+    if not repeated:
+        return f" Cells at {sizes} hosts have one run: no spread was measured there."
+    spreads = sorted((row["wall_max_s"] - row["wall_min_s"]) / row["wall_s"] for row in repeated)
+    return (f" Cells at {sizes} hosts have one run, so they show no spread of their own: in the cells of this grid "
+            f"that ran several times, the slowest run of a variant was up to {spreads[-1] * 100:.0f} % (median "
+            f"{statistics.median(spreads) * 100:.0f} %) slower than its fastest, and a single-run ratio that close "
+            "to a target decides nothing.")
+
+
+def _runs_text(config: dict, rows: list | None = None) -> str:
     runs = ", ".join(f"{runs} at {hosts} hosts" for hosts, runs in config["runs"].items())
     skip = config.get("skip") or {}
     left = [f"`{variant}` at {hosts} hosts" for hosts, variants in skip.items() for variant in variants]
-    text = f"Runs of each variant per cell and mode run: {runs}."
+    text = f"Runs of each variant per cell and mode run: {runs}." + _spread_text(config, rows)
     if left:
         text += (" Left out (`BENCH_SKIP`): " + ", ".join(left) + "; the naive play is no target and the dearest "
                  "to run, so by default it is measured at 50 hosts only.")
@@ -622,7 +638,7 @@ def markdown(data: dict) -> str:
         "## Method",
         "",
         f"- Grid: hosts {config['hosts']} × forks {config['forks']} × cold and warm × with the reload handler "
-        "(mode `reload`) and without it (`plain`). " + _runs_text(config) + " Tables give the median and the "
+        "(mode `reload`) and without it (`plain`). " + _runs_text(config, rows) + " Tables give the median and the "
         "min–max of the runs (\"1 run\" where there is one).",
         "- One case = a cold run (new empty token cache directory, no config files; the per-host directories "
         "exist) and, right after, a warm run (same cache directory, same files). Within a cell the variants "
@@ -742,7 +758,7 @@ def markdown(data: dict) -> str:
         "|---|---|---|",
         "| `BENCH_HOSTS` | `50 500` | inventory sizes |",
         "| `BENCH_FORKS` | `10 50` | `-f` values |",
-        "| `BENCH_RUNS` | `50:3 500:2` | runs per cell and mode: one number for all, or `hosts:runs` pairs (hosts "
+        "| `BENCH_RUNS` | `50:3 500:1` | runs per cell and mode: one number for all, or `hosts:runs` pairs (hosts "
         "not listed get the value of the nearest smaller size) |",
         "| `BENCH_SKIP` | `500:uri_per_host` | variants left out: `hosts:variant` (at that host count) or "
         "`variant` (everywhere), space-separated; `none` for none; `uri_run_once` cannot be left out |",
