@@ -213,7 +213,9 @@ def test_a_rotation_waiting_for_another_runs_write_says_so(sim, run_playbook, tm
     assert len(waiting) == 1, [run.stdout[-2000:] for run in runs]
     ended = re.search(rf"apiauth\.saas\.thrive_apikey: waited ([\d.]+) s for {re.escape(what)}: this run goes on",
                       waiting[0].stdout)
-    assert ended and float(ended.group(1)) > 0
+    # The held answer is released as soon as both runs are in the lock, so the wait may be shorter than the
+    # 0.1 s the line shows: the overlap above is what proves this run waited.
+    assert ended and float(ended.group(1)) >= 0
     key = json.loads(stores[0].read_text())["thrive_api_key"]
     for run in runs:
         assert not secret_forms_in(key, run.output)
