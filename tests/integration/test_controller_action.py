@@ -57,9 +57,14 @@ def test_token_action_fetches_in_check_mode_and_censors_the_result(sim, run_task
 
 def test_censor_result_false_shows_the_result(sim, run_tasks):
     task = {"name": "Token", "apiauth.saas.oauth2_token": _oauth2(censor_result=False), "register": "tok"}
-    run, kept = run_tasks([task], keep=("tok",), verbosity=1)
+    again = dict(task, name="Token again", register="again")
+    run, kept = run_tasks([task, again], keep=("tok", "again"), verbosity=1)
     assert run.rc == 0, run.output[-3000:]
     assert kept["tok"]["access_token"] in run.stdout
+    # changed says whether the vendor was asked: the second task is served from the cache.
+    assert kept["tok"]["changed"] is True and kept["tok"]["attempts"] == 1
+    assert kept["again"]["changed"] is False and kept["again"]["source"] == "file" and kept["again"]["attempts"] == 0
+    assert kept["again"]["access_token"] == kept["tok"]["access_token"] and sim.token_requests("oauth2") == 1
     assert sim.demo_vars()["demo_basic_client_secret"] not in run.output
 
 
