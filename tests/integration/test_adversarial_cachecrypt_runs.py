@@ -244,3 +244,15 @@ def test_fleet_entries_do_not_open_with_the_key_and_password(sim, run_playbook, 
         assert open_directory_dump(key, _files(directory, relative=True)) == {}
     for blob in list(values.values()) + [b"".join(_files(d).values()) for d in directories]:
         assert demo["throughline_client_secret"].encode() not in (blob or b"")
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+pytestmark = [
+    pytest.mark.oauth2_token,
+    pytest.mark.thoughtspot_token,
+    pytest.mark.thoughttrace_token,
+    pytest.mark.thredd_token,
+    pytest.mark.thrive_token,
+    pytest.mark.throughline_token,
+    pytest.mark.revoke_at_end,
+]

@@ -141,3 +141,12 @@ def test_adversarial_encrypted_key_passphrase_never_shows(run_playbook, tmp_path
     for where, text in files.items():
         assert_no_secret_form([passphrase, pair["key_pem"]], text, where)
     assert_absent([passphrase, pair["key_pem"], encrypted.decode()], run)
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+import pytest  # noqa: E402  # pylint: disable=wrong-import-position
+
+pytestmark = [
+    pytest.mark.credential_report,
+    pytest.mark.playbook_credential_report,
+]

@@ -260,3 +260,14 @@ def test_secret_store_diff_shows_a_new_fingerprint_for_a_new_value_under_the_sam
         "hostile_file": _write_hostile(tmp_path, {"API_TOKEN": new_value, "KEPT": kept}), "store": store})
     assert same.rc == 0 and same.total("changed") == 0
     assert "skipping" in same.stdout.split("Show what changes, as fingerprints]", 1)[1].split("TASK [", 1)[0]
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+pytestmark = [
+    pytest.mark.role_app_config,
+    pytest.mark.role_secret_store,
+    pytest.mark.to_config,
+    pytest.mark.from_env_file,
+    pytest.mark.config_problems,
+    pytest.mark.fingerprint,
+]

@@ -468,3 +468,12 @@ def test_a_killed_lock_holder_blocks_nobody(sim, run_playbook, tmp_path, cache_d
     assert run.rc == 0 and result["generated"] and key, run.output[-3000:]
     # A live lock would hold it for WRITE_LOCK_WAIT (300 s) and then fail it; a dead one not at all.
     assert time.monotonic() - started < 120, "the dead holder's lock held the next run up"
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+pytestmark = [
+    pytest.mark.thoughttrace_client,
+    pytest.mark.thrive_apikey,
+    pytest.mark.playbook_rotate_thoughttrace_client,
+    pytest.mark.playbook_rotate_thrive_apikey,
+]

@@ -238,3 +238,16 @@ def test_management_apis_that_echo_never_show_the_admin_token(sim, run_playbook,
     for run in (thrive, trace):
         assert_no_secret_form([admin_token, bearer, secret], run.output)
     assert json.loads((out / "result.json").read_text())["failed"] is True
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+pytestmark = [
+    pytest.mark.oauth2_token,
+    pytest.mark.thoughtspot_token,
+    pytest.mark.thoughttrace_token,
+    pytest.mark.thredd_token,
+    pytest.mark.thrive_token,
+    pytest.mark.throughline_token,
+    pytest.mark.thoughttrace_client,
+    pytest.mark.thrive_apikey,
+]

@@ -83,3 +83,12 @@ def test_per_host_only_the_check_the_files_and_one_handler(fleet, out):
     # Nothing changed: no handler anywhere, and the service was not reloaded again.
     assert not any("Reload" in name for name in warm)
     assert all((out / name / "reloads").read_text() == "reloaded\n" for name in HOSTS)
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+pytestmark = [
+    pytest.mark.role_app_config,
+    pytest.mark.to_config,
+    pytest.mark.oauth2_token,
+    pytest.mark.throughline_token,
+]

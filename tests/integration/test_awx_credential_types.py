@@ -198,3 +198,19 @@ def test_thrive_admin_credential_generates_the_api_key(sim, awx_job, out):
     assert held["_metadata"]["tenant_id"] == demo["thrive_tenant_id"]
     assert sim.thrive_keys("staging", demo["thrive_tenant_id"]) == 1
     assert_absent([admin_token, held["thrive_api_key"]], run, files_text(out / "private"))
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+pytestmark = [
+    pytest.mark.oauth2_token,
+    pytest.mark.thoughtspot_token,
+    pytest.mark.thoughttrace_token,
+    pytest.mark.thredd_token,
+    pytest.mark.thrive_token,
+    pytest.mark.throughline_token,
+    pytest.mark.thoughttrace_client,
+    pytest.mark.thrive_apikey,
+    pytest.mark.playbook_provision_thoughtspot_trusted_auth,
+    pytest.mark.playbook_rotate_thoughttrace_client,
+    pytest.mark.playbook_rotate_thrive_apikey,
+]

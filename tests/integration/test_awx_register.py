@@ -77,3 +77,9 @@ def test_wrong_token_fails_cleanly(run_playbook, awx):
     run = run_playbook(PLAYBOOK, env=env, sim_vars=False)
     assert run.rc != 0 and "401" in run.output
     assert not awx.state.types
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+pytestmark = [
+    pytest.mark.playbook_register_awx_credential_types,
+]

@@ -184,3 +184,14 @@ def test_unreachable_redis_is_a_warning_and_the_job_goes_on(sim, fleet, out):
     assert "cannot be reached" in run.output
     assert_absent([env["APIAUTH_SAAS_CACHE_REDIS_PASSWORD"]], run)
     assert sim.token_requests("throughline") == 1
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+pytestmark = [
+    pytest.mark.oauth2_token,
+    pytest.mark.thoughtspot_token,
+    pytest.mark.thoughttrace_token,
+    pytest.mark.thredd_token,
+    pytest.mark.thrive_token,
+    pytest.mark.throughline_token,
+]

@@ -128,3 +128,19 @@ def test_lookup_options_from_the_environment_are_checked(run_playbook, tmp_path,
         assert f"from the environment variable {case.label.rpartition(' ')[2]}" in results[case.case_id]["msg"]
     assert_no_traceback(run)
     assert_absent(material.secrets, run)
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+pytestmark = [
+    pytest.mark.oauth2_token,
+    pytest.mark.thoughtspot_token,
+    pytest.mark.thoughttrace_token,
+    pytest.mark.thredd_token,
+    pytest.mark.thrive_token,
+    pytest.mark.throughline_token,
+    pytest.mark.thoughtspot_token_info,
+    pytest.mark.thoughtspot_trusted_auth,
+    pytest.mark.thoughttrace_client,
+    pytest.mark.thrive_apikey,
+    pytest.mark.credential_report,
+]

@@ -363,3 +363,13 @@ def test_html_report_renders_a_timeline_in_chromium(run_playbook, tmp_path, pki)
         assert sum(1 for pixel in area if pixel == STATUS_COLOURS[status]) >= 20, f"no {status} marker drawn"
     non_white = sum(1 for pixel in area if pixel != (255, 255, 255))
     assert non_white > len(area) * 0.5, "the timeline area is blank"
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+pytestmark = [
+    pytest.mark.credential_report,
+    pytest.mark.playbook_credential_report,
+    pytest.mark.oauth2_token,
+    pytest.mark.thrive_apikey,
+    pytest.mark.role_secret_store,
+]

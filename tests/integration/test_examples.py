@@ -37,3 +37,19 @@ def test_examples_run(sim, run_playbook, tmp_path, path):
     assert_no_traceback(run)
     assert run.total("failed") == 0
     assert sim.audit(), "the examples talked to the simulator"
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+pytestmark = [
+    pytest.mark.oauth2_token,
+    pytest.mark.thoughtspot_token,
+    pytest.mark.thoughttrace_token,
+    pytest.mark.thredd_token,
+    pytest.mark.thrive_token,
+    pytest.mark.throughline_token,
+    pytest.mark.thoughtspot_token_info,
+    pytest.mark.thoughtspot_trusted_auth,
+    pytest.mark.thoughttrace_client,
+    pytest.mark.thrive_apikey,
+    pytest.mark.credential_report,
+]

@@ -91,3 +91,11 @@ def test_image_runs_the_newest_ansible_core_on_a_python_it_supports():
     major, minor = (int(n) for n in python.rsplit("python", 1)[1].split("."))
     assert (major, minor) >= (3, 12), python
     assert f"python{major}.{minor}" in deps["python_interpreter"]["package_system"].split()
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+import pytest  # noqa: E402  # pylint: disable=wrong-import-position
+
+pytestmark = [
+    pytest.mark.playbook_register_awx_credential_types,
+]

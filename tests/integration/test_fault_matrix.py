@@ -108,3 +108,16 @@ def test_reliability_doc_is_current():
     text = fault_matrix.DOC.read_text()
     assert fault_matrix.current_block(text) == fault_matrix.render(), (
         "docs/reliability.md is out of date: run python tests/integration/fault_matrix.py")
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+pytestmark = [
+    pytest.mark.oauth2_token,
+    pytest.mark.thoughtspot_token,
+    pytest.mark.thoughttrace_token,
+    pytest.mark.thredd_token,
+    pytest.mark.thrive_token,
+    pytest.mark.throughline_token,
+    pytest.mark.thoughttrace_client,
+    pytest.mark.thrive_apikey,
+]

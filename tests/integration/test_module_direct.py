@@ -99,3 +99,16 @@ def test_thoughtspot_module_files_run_alone(sim, tmp_path):
     trusted = _run_module("thoughtspot_trusted_auth", dict(common, **admin), tmp_path)
     assert trusted[0]["changed"] is False and trusted[0]["auth_status"] == "ENABLED"
     assert demo["thoughtspot_secret_key"] not in trusted[1], "the key is masked in the module's output"
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+pytestmark = [
+    pytest.mark.oauth2_token,
+    pytest.mark.thoughtspot_token,
+    pytest.mark.thoughttrace_token,
+    pytest.mark.thredd_token,
+    pytest.mark.thrive_token,
+    pytest.mark.throughline_token,
+    pytest.mark.thoughtspot_token_info,
+    pytest.mark.thoughtspot_trusted_auth,
+]

@@ -368,3 +368,11 @@ def test_demo_playbook_shows_no_secret(sim, run_playbook, tmp_path):
     assert len(delivered) >= 7 and all(len(value) >= 20 for value in delivered)
     # The cache here is not encrypted, so it holds tokens by design; the output must not.
     assert_absent(tokens + generated + delivered + _demo_secrets(sim), run)
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+pytestmark = [
+    pytest.mark.oauth2_token,
+    pytest.mark.throughline_token,
+    pytest.mark.playbook_demo,
+]

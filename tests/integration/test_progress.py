@@ -238,3 +238,11 @@ def test_the_module_file_on_its_own_returns_attempts_and_waited(sim, tmp_path):
     assert sim.token_requests("oauth2") == 2
     assert (first["attempts"], first["waited"], first["source"]) == (2, 1.0, "network")
     assert (second["attempts"], second["waited"], second["source"]) == (0, 0.0, "file")
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+pytestmark = [
+    pytest.mark.oauth2_token,
+    pytest.mark.thrive_apikey,
+    pytest.mark.playbook_rotate_thrive_apikey,
+]

@@ -261,3 +261,21 @@ def test_check_and_diff_mode_write_nothing_and_show_no_secret(sim, play, run_pla
     assert not list(out.iterdir()), "check mode writes no store and no config"
     assert (sim.admin_mutations("thoughttrace-admin"), sim.graphql_mutations()) == mutations
     assert_absent(secrets, run)
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+pytestmark = [
+    pytestmark,
+    pytest.mark.role_app_config,
+    pytest.mark.role_secret_store,
+    pytest.mark.oauth2_token,
+    pytest.mark.throughline_token,
+    pytest.mark.thoughtspot_trusted_auth,
+    pytest.mark.thoughttrace_client,
+    pytest.mark.thoughttrace_token,
+    pytest.mark.thrive_apikey,
+    pytest.mark.playbook_provision_thoughtspot_trusted_auth,
+    pytest.mark.playbook_refresh_tokens,
+    pytest.mark.playbook_rotate_thoughttrace_client,
+    pytest.mark.playbook_rotate_thrive_apikey,
+]

@@ -63,3 +63,18 @@ def test_no_secret_anywhere(sim, run_playbook, out, cache_dir, mode):
     cache_files = files_text(cache_dir)
     assert cache_files, "the encrypted cache was written"
     assert_absent(received + _seeded_secrets(sim) + [wrong_secret, wrong_key, cache_key], run, others, cache_files)
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+pytestmark = [
+    pytest.mark.oauth2_token,
+    pytest.mark.thoughtspot_token,
+    pytest.mark.thoughttrace_token,
+    pytest.mark.thredd_token,
+    pytest.mark.thrive_token,
+    pytest.mark.throughline_token,
+    pytest.mark.thoughtspot_token_info,
+    pytest.mark.thoughtspot_trusted_auth,
+    pytest.mark.thoughttrace_client,
+    pytest.mark.thrive_apikey,
+]

@@ -122,3 +122,12 @@ def test_run_killed_mid_flight_leaves_a_usable_cache(sim, run_playbook, out, cac
     assert_no_traceback(run)
     assert sim.token_requests("throughline") <= 1 and sim.token_requests("oauth2") <= 1
     assert len(_fingerprints(out)) == 1
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+import pytest  # noqa: E402  # pylint: disable=wrong-import-position
+
+pytestmark = [
+    pytest.mark.oauth2_token,
+    pytest.mark.throughline_token,
+]

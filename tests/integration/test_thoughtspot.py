@@ -311,3 +311,12 @@ def test_revoke_at_end(sim, run_playbook, out):
     run = run_playbook("thoughtspot_revoke_at_end.yml")
     assert run.rc != 0 and "callbacks_enabled" in run.output
     assert_no_traceback(run)
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+pytestmark = [
+    pytest.mark.thoughtspot_token,
+    pytest.mark.thoughtspot_token_info,
+    pytest.mark.thoughtspot_trusted_auth,
+    pytest.mark.revoke_at_end,
+]

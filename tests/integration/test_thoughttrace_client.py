@@ -193,3 +193,10 @@ def test_module_file_alone_refuses_to_run(tmp_path):
                           timeout=120, check=False, cwd=str(tmp_path))
     result = json.loads(proc.stdout)
     assert result["failed"] is True and "action plugin" in result["msg"]
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+pytestmark = [
+    pytest.mark.thoughttrace_client,
+    pytest.mark.thoughttrace_token,
+]

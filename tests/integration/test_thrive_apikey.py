@@ -102,3 +102,9 @@ def test_failure_later_in_the_play_keeps_the_key(sim, run_playbook, tmp_path):
                           verify=demo["sim_ca_path"], timeout=10)
     assert answer.status_code == 200, "the recovered key works"
     assert os.stat(recovery).st_mode & 0o077 == 0
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+pytestmark = [
+    pytest.mark.thrive_apikey,
+]

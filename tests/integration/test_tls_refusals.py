@@ -102,3 +102,9 @@ def test_tls_refusals(sim, servers, run_playbook, out):
         elif pattern is not None and not (failed and re.search(pattern, message, re.S | re.I)):
             problems.append(f"{name}: {failed} {message}")
     assert not problems, "\n".join(problems)
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+pytestmark = [
+    pytest.mark.oauth2_token,
+]

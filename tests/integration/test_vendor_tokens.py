@@ -207,3 +207,12 @@ def test_thoughttrace_and_thrive(sim, run_playbook, tmp_path):
     assert sim.token_requests("thoughttrace") == 2  # one good, one refused
     thrive_calls = [e for e in sim.audit("thrive") if e.get("endpoint") == "token"]
     assert thrive_calls[0]["auth_method"] == "client_secret_basic"
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+pytestmark = [
+    pytest.mark.oauth2_token,
+    pytest.mark.thoughttrace_token,
+    pytest.mark.thredd_token,
+    pytest.mark.thrive_token,
+]

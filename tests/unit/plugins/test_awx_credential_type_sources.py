@@ -185,3 +185,13 @@ def test_cache_dir_default_matches_the_plugins():
     finally:
         if saved is not None:
             os.environ["XDG_CACHE_HOME"] = saved
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+pytestmark = [
+    pytest.mark.playbook_provision_thoughtspot_trusted_auth,
+    pytest.mark.playbook_rotate_thoughttrace_client,
+    pytest.mark.playbook_rotate_thrive_apikey,
+    pytest.mark.thoughttrace_client,
+    pytest.mark.thrive_apikey,
+]

@@ -419,3 +419,11 @@ def test_fingerprint_of_a_number_is_that_of_its_text():
 def test_unknown_format_is_refused():
     with pytest.raises(AnsibleFilterError, match="the format must be one of"):
         to_config({"a": "b"}, "toml")
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+pytestmark = [
+    pytest.mark.to_config,
+    pytest.mark.config_problems,
+    pytest.mark.from_env_file,
+]

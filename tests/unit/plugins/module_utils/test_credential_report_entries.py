@@ -99,3 +99,9 @@ def test_cached_tokens_come_from_clear_metadata_without_any_key(tmp_path):
     assert entry[:-len(".entry")] not in json.dumps(result)  # the entry's name is derived from the secret
     later = build_report(_params(cache=True, cache_dir=cache_dir), now=NOW + DAY)[0]
     assert later["credentials"][0]["status"] == "expired" and later["alerts"] == []  # a token never alerts
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+pytestmark = [
+    pytest.mark.credential_report,
+]

@@ -363,3 +363,9 @@ def test_forbidden_hints_at_admin_rights(api_server):
         api.list()
     text = str(info.value)
     assert "HTTP 403" in text and "administrator" in text and ADMIN_TOKEN not in text
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+pytestmark = [
+    pytest.mark.thoughttrace_client,
+]

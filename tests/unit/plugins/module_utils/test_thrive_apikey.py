@@ -138,3 +138,9 @@ def test_recovery_file_mode_and_fallback(tmp_path, monkeypatch):
     saved = list((tmp_path / "cache" / "apiauth.saas" / "recovery").iterdir())
     assert len(saved) == 1 and json.loads(saved[0].read_text())["api_key"] == "K" * 40
     assert oct(saved[0].stat().st_mode & 0o777) == "0o600"
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+pytestmark = [
+    pytest.mark.thrive_apikey,
+]

@@ -137,3 +137,11 @@ def test_host_normalised():
     assert normalise_host("https://ts.example/api/rest/2.0/") == "https://ts.example"
     with pytest.raises(OptionError):
         normalise_host("  ")
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+pytestmark = [
+    pytest.mark.thoughtspot_token,
+    pytest.mark.thoughtspot_token_info,
+    pytest.mark.thoughtspot_trusted_auth,
+]

@@ -243,3 +243,11 @@ class TestThoughtTraceAndThrive:
         THRIVE.check({"scope": "api/all"}, [])
         with pytest.raises(OptionError, match="no scope admin"):
             THRIVE.check({"scope": ["api/read admin"]}, [])
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+pytestmark = [
+    pytest.mark.thredd_token,
+    pytest.mark.thoughttrace_token,
+    pytest.mark.thrive_token,
+]

@@ -80,3 +80,11 @@ def test_a_token_from_the_file_cache_loads_no_http_client_and_no_certificate_cod
     assert served["source"] == "file"
     assert ENGINE + "_token_cache" in served["loaded"]
     assert [name for name in served["loaded"] if name.startswith(NOT_FOR_A_CACHED_TOKEN)] == []
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+import pytest  # noqa: E402  # pylint: disable=wrong-import-position
+
+pytestmark = [
+    pytest.mark.oauth2_token,
+]

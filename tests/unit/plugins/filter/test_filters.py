@@ -1,0 +1,84 @@
+# -*- coding: utf-8 -*-
+# Copyright: apiauth.saas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The collection's filters as a template uses them: through Ansible's Templar and the collection loader.
+
+What a file written by to_config holds is read back with the format's
+standard reader (tests/format_readers.py), never with our own parser.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+
+from format_readers import read_dotenv, read_ini, read_json, read_yaml
+
+SECRET = "s3cr3t-" + "f" * 30 + " = 'quoted' \"twice\" $HOME #not-a-comment"
+
+
+def render(expression: str, **variables):
+    return Templar(loader=DataLoader(), variables=variables).template(trust_as_template(expression))
+
+
+def test_fingerprint_is_a_short_sha256_and_never_the_value():
+    shown = render("{{ value | apiauth.saas.fingerprint }}", value=SECRET)
+    assert shown == "sha256:" + hashlib.sha256(SECRET.encode()).hexdigest()[:12]
+    assert SECRET not in shown and "f" * 30 not in shown
+    # Not a string is turned into one first.
+    assert render("{{ 5 | apiauth.saas.fingerprint }}") == render("{{ '5' | apiauth.saas.fingerprint }}")
+    assert render("{{ 'a' | apiauth.saas.fingerprint }}") != render("{{ 'b' | apiauth.saas.fingerprint }}")
+
+
+@pytest.mark.parametrize("fmt, reader, suffix", [
+    ("dotenv", read_dotenv, ".env"), ("json", read_json, ".json"), ("yaml", read_yaml, ".yml"),
+])
+def test_to_config_round_trips_through_the_standard_reader(tmp_path, fmt, reader, suffix):
+    data = {"API_TOKEN": SECRET, "API_URL": "https://api.example.invalid/v1?a=1&b=2"}
+    path = tmp_path / f"app{suffix}"
+    path.write_text(render("{{ data | apiauth.saas.to_config(fmt) }}", data=data, fmt=fmt))
+    assert reader(path) == data
+
+
+def test_to_config_ini_round_trips_and_refuses_by_name(tmp_path):
+    data = {"api": {"token": SECRET, "url": "https://api.example.invalid/%(not)s"}}
+    path = tmp_path / "app.ini"
+    path.write_text(render("{{ data | apiauth.saas.to_config('ini') }}", data=data))
+    assert read_ini(path) == data
+    with pytest.raises(Exception) as caught:
+        render("{{ data | apiauth.saas.to_config('ini', file='/srv/app.ini') }}", data={"api": {"a=b": SECRET}})
+    text = str(caught.value)
+    assert "cannot write /srv/app.ini" in text and "a=b" in text
+    assert "f" * 30 not in text, "the refusal names the option, never the value"
+
+
+def test_config_problems_lists_what_to_fix_without_values():
+    problems = render("{{ data | apiauth.saas.config_problems('dotenv', file='/srv/.env') }}",
+                      data={"1BAD": "x", "GOOD": SECRET, "NUL": "a\x00" + SECRET})
+    assert len(problems) == 2 and all(problem.startswith("/srv/.env: ") for problem in problems)
+    assert any("1BAD" in problem and "shell variable name" in problem for problem in problems)
+    assert any("NUL" in problem and "NUL character" in problem for problem in problems)
+    assert not any("f" * 30 in problem for problem in problems)
+    # Positive control: data the format carries has no problem.
+    assert render("{{ data | apiauth.saas.config_problems('dotenv') }}", data={"GOOD": SECRET}) == []
+
+
+def test_from_env_file_reads_variables_and_comments_and_hides_the_text_of_a_bad_file():
+    text = "# the app's settings\nAPI_TOKEN='%s'\nAPI_URL=https://api.example.invalid\n" % SECRET.replace("'", "")
+    parsed = render("{{ text | apiauth.saas.from_env_file }}", text=text)
+    assert parsed["variables"] == {"API_TOKEN": SECRET.replace("'", ""), "API_URL": "https://api.example.invalid"}
+    assert parsed["comments"] == ["# the app's settings"]
+    with pytest.raises(Exception) as caught:
+        render("{{ text | apiauth.saas.from_env_file }}", text="API_TOKEN='" + SECRET.replace("'", ""))
+    assert "unterminated" in str(caught.value) and "f" * 30 not in str(caught.value)
+
+
+pytestmark = [
+    pytest.mark.fingerprint,
+    pytest.mark.to_config,
+    pytest.mark.config_problems,
+    pytest.mark.from_env_file,
+]
