@@ -70,11 +70,8 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     OptionError,
     Redactor,
 )
-from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import (
-    HAS_CRYPTOGRAPHY,
-    SharedUnavailable,
-    master_key,
-)
+from ansible_collections.apiauth.saas.plugins.module_utils._cache_crypto import HAS_CRYPTOGRAPHY, hkdf, master_key
+from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import SharedUnavailable
 
 BACKENDS = ("file", "redis")
 SCHEMES = ("redis", "rediss", "unix")
@@ -125,12 +122,7 @@ def _url_password(url: str):
 
 
 def _hkdf(master: bytes, purpose: bytes) -> bytes:
-    # cryptography is imported where it is used: RedisLayer refuses to exist without it.
-    from cryptography.hazmat.primitives import hashes  # pylint: disable=import-outside-toplevel
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF  # pylint: disable=import-outside-toplevel
-
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                info=b"apiauth.saas shared token cache v1 " + purpose).derive(master)
+    return hkdf(master, b"apiauth.saas shared token cache v1 " + purpose)
 
 
 class RedisLayer:

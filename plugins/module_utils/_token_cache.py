@@ -132,6 +132,26 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     Progress,
     fingerprint,
 )
+from ansible_collections.apiauth.saas.plugins.module_utils._cache_crypto import (  # noqa: F401 - names callers import from here
+    ENTRY_KEYS as _ENTRY_KEYS,
+    ENTRY_VERSION,
+    ENVELOPE_ALG,
+    HAS_CRYPTOGRAPHY,
+    KDF_LABEL_FILE,
+    KDF_LABEL_SHARED,
+    canonical_json,
+    client_ref,
+    derive_entry_key,
+    envelope_metadata,
+    json_object,
+    key_from_mac,
+    master_key,
+    memo_entry_key,
+    open_envelope,
+    seal_envelope,
+    secret_document as _secret_document,
+    secret_mac as _secret_mac,
+)
 from ansible_collections.apiauth.saas.plugins.module_utils._fileio import (
     O_CLOEXEC,
     O_NOFOLLOW,
@@ -145,26 +165,6 @@ from ansible_collections.apiauth.saas.plugins.module_utils._fileio import (
     write_new_tmp,
 )
 
-try:
-    from cryptography.exceptions import InvalidTag
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-except ImportError:  # pragma: no cover - depends on the controller
-    HAS_CRYPTOGRAPHY = False
-else:
-    HAS_CRYPTOGRAPHY = True
-
-# 1: the whole document in one Fernet token (or in clear without a key), under the cache
-# encryption key alone. 2: an envelope (see the module docstring). Version 1 entries are
-# never read again: a miss, refetched and overwritten, and swept.
-ENTRY_VERSION = 2
-ENVELOPE_ALG = "A256GCM"
-_NONCE_BYTES = 12
-# HKDF "info" labels: one derived key never serves two purposes.
-KDF_LABEL_FILE = b"apiauth.saas token cache v2: entry key, file layer"
-KDF_LABEL_SHARED = b"apiauth.saas token cache v2: entry key, shared layer"
 META_FIELDS = ("vendor", "host", "client_id", "expires_at", "obtained_at")
 ENTRY_SUFFIX = ".entry"
 LOCK_SUFFIX = ".lock"
@@ -189,17 +189,11 @@ _STALE_TMP = 3600.0
 # An entry file larger than this is not a token entry; it is treated as a miss.
 _MAX_ENTRY_BYTES = 1024 * 1024
 
-_SCRYPT_N = 2**14
-_SCRYPT_R = 8
-_SCRYPT_P = 1
-
 # Shared by every TokenCache of the process: (directory, key) -> (record, expires_at).
 _MEMORY: dict = {}
 # directory -> HMAC key bytes; (directory, passphrase digest) -> 32-byte master key.
 _HMAC_KEYS: dict = {}
 _DERIVED_KEYS: dict = {}
-# (label, cache key, master key digest) -> 32-byte entry key: HKDF runs once per credential and process.
-_ENTRY_KEYS: dict = {}
 # directory -> time.monotonic() of the last sweep.
 _LAST_SWEEP: dict = {}
 _STATE_LOCK = threading.Lock()
@@ -246,173 +240,16 @@ def clear_memory() -> None:
         _MEMORY.clear()
 
 
-def _canonical(value) -> bytes:
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
-
-
 def _canonical_identity(identity) -> bytes:
     if not isinstance(identity, dict):
         raise OptionError("The token cache identity must be a dictionary.")
     try:
-        return _canonical(identity)
+        return canonical_json(identity)
     except (TypeError, ValueError):
         raise OptionError(
             "The token cache identity must hold only JSON values (text, numbers, booleans, "
             "null, lists and dictionaries with text keys)."
         ) from None
-
-
-def _secret_document(secrets) -> bytes:
-    if isinstance(secrets, (str, bytes)) or not isinstance(secrets, (list, tuple)):
-        raise OptionError("The token cache secrets must be a list of text values or nulls.")
-    parts = []
-    for secret in secrets:
-        if secret is None:
-            parts.append(None)
-        elif isinstance(secret, str):
-            parts.append(["s", secret])
-        elif isinstance(secret, (bytes, bytearray)):
-            parts.append(["b", base64.b64encode(bytes(secret)).decode("ascii")])
-        else:
-            raise OptionError("The token cache secrets must be a list of text values or nulls.")
-    return _canonical(parts)
-
-
-def _secret_mac(secrets_doc: bytes, hmac_key: bytes) -> bytes:
-    """The keyed hash of the secret material: what the cache key and the entry key are made from."""
-    return hmac.new(hmac_key, secrets_doc, hashlib.sha256).digest()
-
-
-def _key_from_mac(identity_doc: bytes, mac: bytes) -> str:
-    outer = b'{"identity":' + identity_doc + b',"secrets":"' + mac.hex().encode("ascii") + b'","v":1}'
-    return hashlib.sha256(outer).hexdigest()
-
-
-def _compute_key(identity_doc: bytes, secrets_doc: bytes, hmac_key: bytes) -> str:
-    return _key_from_mac(identity_doc, _secret_mac(secrets_doc, hmac_key))
-
-
-# -- entry encryption (shared by the file layer, the shared layer and the revoke_at_end spool) ----
-
-
-def master_key(encryption_key: str, salt) -> bytes:
-    """32 bytes of key material from ``cache_encryption_key``.
-
-    A Fernet key is taken as it is (its 32 bytes); any other text is a
-    passphrase stretched with scrypt over ``salt()`` (called only then, so a
-    Fernet key needs no salt anywhere).
-    """
-    fernet_key = _as_fernet_key(encryption_key)
-    if fernet_key is not None:
-        return base64.urlsafe_b64decode(fernet_key)
-    kdf = Scrypt(salt=salt(), length=32, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P)
-    return kdf.derive(encryption_key.encode("utf-8"))
-
-
-def derive_entry_key(master: bytes | None, mac: bytes, label: bytes) -> bytes:
-    """The AES-256 key of one credential's entries: HKDF-SHA256 over the master key AND the secret's keyed hash.
-
-    Neither input alone is enough: the master key (``cache_encryption_key``) is
-    the same for every credential of a fleet, and the keyed hash needs the
-    credential's secret. Without a master key (a local cache without
-    ``cache_encryption_key``) the entry is still unreadable to whoever lacks
-    the secret. ``label`` keeps the keys of different layers apart.
-    """
-    ikm = (master if master else b"\0" * 32) + mac
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(ikm)
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode("ascii")
-
-
-def _unb64(text) -> bytes | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        return base64.urlsafe_b64decode(text.encode("ascii"))
-    except (ValueError, UnicodeEncodeError, binascii.Error):
-        return None
-
-
-def _aad(name: str, meta: dict) -> bytes:
-    # The clear metadata and the entry's name are authenticated with the
-    # ciphertext: an edited expiry or an entry copied under another name does
-    # not decrypt.
-    return _canonical({"v": ENTRY_VERSION, "name": name, "meta": meta})
-
-
-def seal_envelope(key: bytes, name: str, meta: dict, secret: dict) -> bytes:
-    """An envelope: ``meta`` in clear, ``secret`` encrypted (AES-256-GCM) under ``key``, both bound to ``name``."""
-    nonce = os.urandom(_NONCE_BYTES)
-    ciphertext = AESGCM(key).encrypt(nonce, _canonical(secret), _aad(name, meta))
-    return _canonical({"v": ENTRY_VERSION, "alg": ENVELOPE_ALG, "meta": meta, "nonce": _b64(nonce),
-                       "ct": _b64(ciphertext)})
-
-
-def json_object(raw) -> dict | None:
-    """``raw`` parsed as one JSON object, or None for anything else (empty, another format, damaged)."""
-    if not raw or raw[:1] != b"{":
-        return None
-    try:
-        document = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return None
-    return document if isinstance(document, dict) else None
-
-
-def _envelope(raw: bytes):
-    """The parsed envelope document (not decrypted), or None for anything else (an older format too)."""
-    document = json_object(raw)
-    if document is None or document.get("v") != ENTRY_VERSION or document.get("alg") != ENVELOPE_ALG:
-        return None
-    meta = document.get("meta")
-    if not isinstance(meta, dict) or not isinstance(document.get("ct"), str) or \
-            not isinstance(document.get("nonce"), str):
-        return None
-    return document
-
-
-def open_envelope(raw: bytes, key: bytes, name: str):
-    """The decrypted secret part of an envelope, or None: another format, key or name, or damaged."""
-    document = _envelope(raw)
-    if document is None:
-        return None
-    nonce, ciphertext = _unb64(document["nonce"]), _unb64(document["ct"])
-    if nonce is None or ciphertext is None or len(nonce) != _NONCE_BYTES:
-        return None
-    try:
-        plain = AESGCM(key).decrypt(nonce, ciphertext, _aad(name, document["meta"]))
-    except (InvalidTag, ValueError, TypeError):
-        return None
-    try:
-        secret = json.loads(plain.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return None
-    return secret if isinstance(secret, dict) else None
-
-
-def envelope_metadata(raw: bytes) -> dict | None:
-    """The clear metadata of an envelope, without decrypting anything; None for anything but an envelope.
-
-    Not authenticated until the entry is decrypted: good for a report, not for
-    deciding to serve a token.
-    """
-    document = _envelope(raw)
-    if document is None:
-        return None
-    meta = document["meta"]
-    out = {}
-    for name in ("vendor", "host", "client_id", "client_ref"):
-        value = meta.get(name)
-        out[name] = value if isinstance(value, str) else None
-    for name in ("expires_at", "obtained_at"):
-        value = meta.get(name)
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-        out[name] = float(value) if ok else None
-    return out
 
 
 def entry_metadata(identity: dict, expires_at, obtained_at) -> dict:
@@ -461,11 +298,6 @@ def credential_label(meta: dict) -> str:
     if meta.get("host"):
         text += f" at {meta['host']}"
     return text
-
-
-def client_ref(hmac_key: bytes, client_id: str) -> str:
-    """A keyed hash naming a client without showing its id: what the shared layer keeps instead of the id."""
-    return "hmac-sha256:" + hmac.new(hmac_key, b"client_id\0" + client_id.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def shared_metadata(meta: dict, hmac_key: bytes) -> dict:
@@ -596,13 +428,13 @@ class TokenCache:
         else:
             self._prepare()
             mac = _secret_mac(secrets_doc, self._hmac_key())
-        return _key_from_mac(identity_doc, mac), mac
+        return key_from_mac(identity_doc, mac), mac
 
     def _entry_key(self, key: str, mac: bytes):
         """The AES key of this credential's file entry (None without cryptography: nothing goes to disk)."""
         if not HAS_CRYPTOGRAPHY:
             return None
-        return _memo_entry_key((KDF_LABEL_FILE, self._dir, key, self._master_id),
+        return memo_entry_key((KDF_LABEL_FILE, self._dir, key, self._master_id),
                                lambda: derive_entry_key(self._master, mac, KDF_LABEL_FILE))
 
     def get_or_fetch(self, identity: dict, secrets, fetch, *, min_ttl: int = 0, force_refresh: bool = False,
@@ -755,9 +587,9 @@ class TokenCache:
         """
         layer = self._shared
         mac = _secret_mac(_secret_document(secrets), layer.hmac_key())
-        key = _key_from_mac(identity_doc, mac)
+        key = key_from_mac(identity_doc, mac)
         master = layer.entry_master()
-        ekey = _memo_entry_key((KDF_LABEL_SHARED, layer.label, key, hashlib.sha256(master).digest()),
+        ekey = memo_entry_key((KDF_LABEL_SHARED, layer.label, key, hashlib.sha256(master).digest()),
                                lambda: derive_entry_key(master, mac, KDF_LABEL_SHARED))
         return key, ekey
 
@@ -1190,29 +1022,6 @@ class TokenCache:
         finally:
             if fd is not None:
                 os.close(fd)
-
-
-def _as_fernet_key(text: str):
-    """``text`` as Fernet key bytes if it is one (URL-safe base64 of 32 bytes), else None."""
-    if len(text) != 44:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(text.encode("ascii"))
-    except (ValueError, UnicodeEncodeError, binascii.Error):
-        return None
-    if len(raw) != 32 or base64.urlsafe_b64encode(raw).decode("ascii") != text:
-        return None
-    return text.encode("ascii")
-
-
-def _memo_entry_key(memo: tuple, derive) -> bytes:
-    with _STATE_LOCK:
-        held = _ENTRY_KEYS.get(memo)
-    if held is None:
-        held = derive()
-        with _STATE_LOCK:
-            _ENTRY_KEYS[memo] = held
-    return held
 
 
 def _secret_part(record: dict, expires_at, obtained_at, identity_fp: str) -> dict:

@@ -59,19 +59,20 @@ from ansible_collections.apiauth.saas.plugins.module_utils._fileio import (
     unlink_quietly,
 )
 from ansible_collections.apiauth.saas.plugins.module_utils._shared_cache import shared_layer
-from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import (
-    _SCRYPT_N,
-    _SCRYPT_P,
-    _SCRYPT_R,
-    HANDOFF_MAX_AGE,
-    HANDOFF_SUFFIX,
+from ansible_collections.apiauth.saas.plugins.module_utils._cache_crypto import (
     HAS_CRYPTOGRAPHY,
-    SharedUnavailable,
-    _as_fernet_key,
-    default_cache_dir,
+    as_fernet_key,
     derive_entry_key,
+    hkdf,
+    master_key,
     open_envelope,
     seal_envelope,
+)
+from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import (
+    HANDOFF_MAX_AGE,
+    HANDOFF_SUFFIX,
+    SharedUnavailable,
+    default_cache_dir,
 )
 
 SHARED_HANDOFF_LABEL = b"apiauth.saas hand-off record, shared layer"
@@ -105,18 +106,9 @@ def _fernet_for(encryption_key: str, salt: bytes | None):
         raise MissingLibraryError("cryptography", "to encrypt the hand-off record of a new secret")
     # pylint: disable=import-outside-toplevel
     from cryptography.fernet import Fernet
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-    fernet_key = _as_fernet_key(encryption_key)
-    if fernet_key is not None:
-        master = base64.urlsafe_b64decode(fernet_key)
-    else:
-        master = Scrypt(salt=salt or b"", length=32, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P).derive(
-            encryption_key.encode("utf-8"))
-    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                   info=b"apiauth.saas write hand-off v1").derive(master)
+    master = master_key(encryption_key, lambda: salt or b"")
+    derived = hkdf(master, b"apiauth.saas write hand-off v1")
     return Fernet(base64.urlsafe_b64encode(derived))
 
 
@@ -125,7 +117,7 @@ def seal(record: dict, encryption_key: str | None) -> bytes:
     plain = _canonical(record)
     if not encryption_key:
         return _MAGIC_PLAIN + plain
-    salt = None if _as_fernet_key(encryption_key) is not None else os.urandom(16)
+    salt = None if as_fernet_key(encryption_key) is not None else os.urandom(16)
     token = _fernet_for(encryption_key, salt).encrypt(plain)
     envelope = {"salt": base64.b64encode(salt).decode("ascii") if salt else None, "token": token.decode("ascii")}
     return _MAGIC_SEALED + _canonical(envelope)
