@@ -27,7 +27,7 @@ import os
 import stat
 import time
 
-from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError
+from ansible_collections.apiauth.saas.plugins.module_utils._errors import RecoveryFileError
 from ansible_collections.apiauth.saas.plugins.module_utils._fileio import (
     atomic_write,
     ensure_private_dir,
@@ -37,10 +37,6 @@ from ansible_collections.apiauth.saas.plugins.module_utils._fileio import (
 
 DIR_LABEL = "The directory of recovery_file"
 FALLBACK_LABEL = "The fallback recovery directory (beside cache_dir)"
-
-
-class RecoveryFileError(ApiAuthError):
-    """The recovery file could not be written; the message says where the secret is safe, if anywhere."""
 
 
 def _absolute(path: str) -> str:

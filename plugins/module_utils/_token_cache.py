@@ -56,6 +56,9 @@ Encryption (needs ``cryptography``, a dependency of ansible-core)
     always could; client secrets, secret keys and private keys are not
     guessable, user passwords may be.
 
+    The cryptography itself (master key, scrypt, HKDF, the envelope) is in
+    ``_cache_crypto``, shared with the revoke spool and the write hand-off.
+
 Entries (format 2, ``ENTRY_VERSION``)
     One JSON envelope per entry: ``{"v": 2, "alg": "A256GCM", "meta": {...},
     "nonce": ..., "ct": ...}``. ``ct`` is AES-256-GCM of the token record with
@@ -105,33 +108,26 @@ Cleanup
     absent entries older than a day (only while it holds their lock, and
     lockers check that the file they locked is still the one in the
     directory).
+Modules
+    Split by concern, so that each part can be read alone: ``_cache_crypto``
+    (keys and envelope), ``_cache_files`` (the directory: entries, key files,
+    sweep, listing) and this module, which decides: the memory layer, the
+    order of the layers, the lock and the single flight, locally and through
+    the shared layer (``SharedTier``).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
-import errno
-import fcntl
 import hashlib
-import hmac
 import json
 import math
 import os
-import stat
 import threading
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
-    CacheError,
-    MissingLibraryError,
-    OptionError,
-    Progress,
-    fingerprint,
-)
 from ansible_collections.apiauth.saas.plugins.module_utils._cache_crypto import (  # noqa: F401 - names callers import from here
     ENTRY_KEYS as _ENTRY_KEYS,
     ENTRY_VERSION,
@@ -152,27 +148,33 @@ from ansible_collections.apiauth.saas.plugins.module_utils._cache_crypto import 
     secret_document as _secret_document,
     secret_mac as _secret_mac,
 )
-from ansible_collections.apiauth.saas.plugins.module_utils._fileio import (
-    O_CLOEXEC,
-    O_NOFOLLOW,
-    TMP_SUFFIX,
-    LockTimeout,
-    ensure_private_dir,
-    fsync_dir,
-    lock_exclusive,
-    read_limited,
-    unlink_quietly,
-    write_new_tmp,
+from ansible_collections.apiauth.saas.plugins.module_utils._cache_files import (  # noqa: F401 - names callers import from here
+    DERIVED_KEYS as _DERIVED_KEYS,
+    ENTRY_SUFFIX,
+    HANDOFF_MAX_AGE,
+    HANDOFF_SUFFIX,
+    HMAC_KEY_NAME,
+    LAST_SWEEP as _LAST_SWEEP,
+    LOCK_SUFFIX,
+    SALT_NAME,
+    SWEEP_INTERVAL,
+    SWEEP_LIMIT,
+    FileStore,
+    default_cache_dir,
+    list_entries,
+    parse_secret,
+    secret_part,
 )
+from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
+    MissingLibraryError,
+    OptionError,
+    Progress,
+    SharedUnavailable,
+    fingerprint,
+)
+from ansible_collections.apiauth.saas.plugins.module_utils._fileio import LockTimeout, lock_exclusive
 
 META_FIELDS = ("vendor", "host", "client_id", "expires_at", "obtained_at")
-ENTRY_SUFFIX = ".entry"
-LOCK_SUFFIX = ".lock"
-HMAC_KEY_NAME = ".hmac_key"
-# Hand-off records of writes that make a secret (``_write_flight``), kept in the same directory.
-HANDOFF_SUFFIX = ".handoff"
-HANDOFF_MAX_AGE = 600.0
-SALT_NAME = ".salt"
 
 # How long a caller waits for another process's fetch before fetching itself.
 LOCK_TIMEOUT = 120.0
@@ -180,30 +182,13 @@ LOCK_TIMEOUT = 120.0
 SHARED_WAIT_LIMIT = 130.0
 _SHARED_POLL_FIRST = 0.02
 _SHARED_POLL_MAX = 0.25
-# Cleanup bounds (see the module docstring).
-SWEEP_INTERVAL = 3600.0
-SWEEP_LIMIT = 512
-_DAY = 86400.0
-_STALE_UNREADABLE = 7 * _DAY
-_STALE_TMP = 3600.0
-# An entry file larger than this is not a token entry; it is treated as a miss.
-_MAX_ENTRY_BYTES = 1024 * 1024
 
 # Shared by every TokenCache of the process: (directory, key) -> (record, expires_at).
 _MEMORY: dict = {}
-# directory -> HMAC key bytes; (directory, passphrase digest) -> 32-byte master key.
-_HMAC_KEYS: dict = {}
-_DERIVED_KEYS: dict = {}
-# directory -> time.monotonic() of the last sweep.
-_LAST_SWEEP: dict = {}
 _STATE_LOCK = threading.Lock()
 # Keys computed by a disabled cache (no file I/O allowed) use this instead of
 # the directory's key: stable inside the process, meaningless outside it.
 _EPHEMERAL_HMAC_KEY = os.urandom(32)
-
-
-class SharedUnavailable(Exception):
-    """Raised by a shared layer whose server cannot be reached now; the cache goes on without it."""
 
 
 def _shared_poll_delays():
@@ -223,15 +208,6 @@ class CacheResult:
     expires_at: float | None
     short_lived: bool = False  # a freshly fetched token already below min_ttl
     warnings: list = field(default_factory=list)
-
-
-def default_cache_dir() -> str:
-    """``$XDG_CACHE_HOME/apiauth.saas/tokens``, else ``~/.cache/apiauth.saas/tokens``."""
-    base = os.environ.get("XDG_CACHE_HOME", "")
-    # The XDG spec says to ignore a relative value.
-    if not base or not os.path.isabs(base):
-        base = os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "apiauth.saas", "tokens")
 
 
 def clear_memory() -> None:
@@ -306,49 +282,6 @@ def shared_metadata(meta: dict, hmac_key: bytes) -> dict:
     return dict(meta, client_id=None, client_ref=None if client_id is None else client_ref(hmac_key, client_id))
 
 
-def list_entries(cache_dir: str | None = None) -> list:
-    """The clear metadata of every entry in a cache directory, without any key; nothing is decrypted.
-
-    One dict per entry in the current format: ``key`` (the entry's name),
-    ``vendor``, ``host``, ``client_id``, ``expires_at``, ``obtained_at`` (epoch
-    seconds or None). Entries of an older format, damaged files, symlinks and
-    anything larger than an entry are left out. A missing directory has none.
-    """
-    directory = os.path.abspath(os.path.expanduser(cache_dir or default_cache_dir()))
-    found = []
-    try:
-        names = sorted(os.listdir(directory))
-    except (FileNotFoundError, NotADirectoryError):
-        return found
-    except OSError as err:
-        raise CacheError(f"Cannot list the token cache directory {directory}: {err.strerror}.",
-                         hint="Check that it is a directory you own.") from None
-    for name in names:
-        if not name.endswith(ENTRY_SUFFIX) or name.startswith("."):
-            continue
-        raw = _read_small_file(os.path.join(directory, name))
-        meta = None if raw is None else envelope_metadata(raw)
-        if meta is not None:
-            found.append(dict(meta, key=name[: -len(ENTRY_SUFFIX)]))
-    return found
-
-
-def _read_small_file(path: str):
-    """The bytes of a regular file (never through a symlink), or None: absent, not regular, too large."""
-    try:
-        fd = os.open(path, os.O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-    except OSError:
-        return None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        return read_limited(fd, _MAX_ENTRY_BYTES)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-
-
 def _check_expires_at(value):
     if value is None:
         return None
@@ -358,6 +291,23 @@ def _check_expires_at(value):
     if not math.isfinite(value):
         return None
     return value
+
+
+def _call_fetch(fetch):
+    result = fetch()
+    if not isinstance(result, tuple) or len(result) != 2:
+        raise TypeError("fetch() must return a (record, expires_at) tuple")
+    record, expires_at = result
+    if not isinstance(record, dict):
+        raise TypeError("fetch() must return the token record as a dict")
+    expires_at = _check_expires_at(expires_at)
+    try:
+        # Same round trip a file hit goes through, so every layer hands out
+        # an equal, independent, JSON-only dict.
+        record = json.loads(json.dumps(record, allow_nan=False))
+    except (TypeError, ValueError):
+        raise TypeError("fetch() must return a token record made of JSON values") from None
+    return record, expires_at
 
 
 class TokenCache:
@@ -381,6 +331,8 @@ class TokenCache:
         self._clock = clock
         # A _shared_cache.RedisLayer (or anything with its methods), or None.
         self._shared = shared if self._enabled else None
+        self._files = FileStore(self._dir)
+        self._tier = SharedTier(self._shared, clock) if self._shared is not None else None
         # cache_encryption_key until _prepare turns it into the master key (a
         # passphrase needs the directory's salt).
         self._encryption_key = None
@@ -427,7 +379,7 @@ class TokenCache:
             mac = _secret_mac(secrets_doc, _EPHEMERAL_HMAC_KEY)
         else:
             self._prepare()
-            mac = _secret_mac(secrets_doc, self._hmac_key())
+            mac = _secret_mac(secrets_doc, self._files.hmac_key())
         return key_from_mac(identity_doc, mac), mac
 
     def _entry_key(self, key: str, mac: bytes):
@@ -455,7 +407,7 @@ class TokenCache:
             # until someone turns the cache on.
             _canonical_identity(identity)
             _secret_document(secrets)
-            record, expires_at = self._call_fetch(fetch)
+            record, expires_at = _call_fetch(fetch)
             return self._network_result(record, expires_at, min_ttl)
 
         identity_doc = _canonical_identity(identity)
@@ -483,30 +435,30 @@ class TokenCache:
                 # Another process may have fetched while this one waited.
                 hit = self._from_file(key, ekey, identity_fp, min_ttl)
             if wait_started is not None:
-                self._end_wait(progress, meta, wait_started, "process", hit is not None, lock_fd is not None,
+                _end_wait(progress, meta, wait_started, "process", hit is not None, lock_fd is not None,
                                force_refresh)
             if hit is not None:
                 return hit
             if self._shared is not None:
-                record, expires_at, obtained_at, source, warnings = self._from_shared(
+                record, expires_at, obtained_at, source, warnings = self._tier.fetch(
                     identity_doc, secrets, identity_fp, fetch, min_ttl, force_refresh, meta, progress)
             else:
-                record, expires_at = self._call_fetch(fetch)
+                record, expires_at = _call_fetch(fetch)
                 obtained_at, source, warnings = float(self._clock()), "network", []
             if expires_at is None:
                 # Nothing to keep: a token of unknown lifetime is never served.
                 # Drop the older entry too, this one supersedes it.
-                self._remove_entry(key)
+                self._files.remove_entry(key)
                 with _STATE_LOCK:
                     _MEMORY.pop(mem_key, None)
             else:
-                self._write_entry(key, ekey, meta, _secret_part(record, expires_at, obtained_at, identity_fp))
+                self._files.write_entry(key, ekey, meta, secret_part(record, expires_at, obtained_at, identity_fp))
                 with _STATE_LOCK:
                     _MEMORY[mem_key] = (copy.deepcopy(record), expires_at)
         finally:
             if lock_fd is not None:
                 os.close(lock_fd)  # closing the last descriptor releases the flock
-        self._sweep()
+        self._files.sweep(self._clock)
         if source == "shared":
             return CacheResult(record, source, expires_at, False, warnings)
         result = self._network_result(record, expires_at, min_ttl)
@@ -528,7 +480,7 @@ class TokenCache:
             self._from_file(key, self._entry_key(key, mac), identity_fp, 0)
         if hit is None and self._shared is not None and not self._shared.is_down():
             try:
-                hit = self._shared_hit(*self._shared_locate(identity_doc, secrets), identity_fp, 0)
+                hit = self._tier.hit(*self._tier.locate(identity_doc, secrets), identity_fp, 0)
             except SharedUnavailable:
                 self._shared.mark_down()
         return hit.record if hit is not None else None
@@ -541,7 +493,7 @@ class TokenCache:
         key = self._key(identity_doc, secrets)
         with _STATE_LOCK:
             _MEMORY.pop((self._dir, key), None)
-        self._remove_entry(key)
+        self._files.remove_entry(key)
         if self._shared is not None and not self._shared.is_down():
             try:
                 self._shared.delete(self._shared_key(identity_doc, secrets))
@@ -564,7 +516,7 @@ class TokenCache:
         return CacheResult(copy.deepcopy(record), "memory", expires_at, False)
 
     def _from_file(self, key, ekey, identity_fp, min_ttl):
-        document = self._read_entry(self._path(key, ENTRY_SUFFIX), key, ekey)
+        document = self._files.read_entry(self._files.path(key, ENTRY_SUFFIX), key, ekey)
         if document is None or document["identity_fp"] != identity_fp:
             return None
         expires_at = document["expires_at"]
@@ -579,13 +531,82 @@ class TokenCache:
         return self._shared_locate(identity_doc, secrets)[0]
 
     def _shared_locate(self, identity_doc: bytes, secrets) -> tuple:
+        return self._tier.locate(identity_doc, secrets)
+
+    def _network_result(self, record, expires_at, min_ttl):
+        short = expires_at is not None and expires_at - float(self._clock()) < min_ttl
+        return CacheResult(record, "network", expires_at, short)
+
+    def _prepare(self) -> None:
+        if self._ready:
+            return
+        self._files.make_dir()
+        if self._encryption_key is not None:
+            self._master = self._files.derive_master(self._encryption_key)
+            self._master_id = hashlib.sha256(self._master).digest()
+            self._encryption_key = None
+        self._ready = True
+
+    def _lock(self, key: str, progress: Progress, meta: dict) -> tuple:
+        """Hold an exclusive flock on ``<key>.lock``: (fd, or None if LOCK_TIMEOUT ran out; when waiting began or None).
+
+        Another process holding the lock is fetching this token: say that this
+        one waits for it, since a slow vendor would otherwise look like a hang.
+        """
+        path = self._files.path(key, LOCK_SUFFIX)
+        started = []
+
+        def on_wait():
+            started.append(time.monotonic())
+            _begin_wait(progress, meta, "process", LOCK_TIMEOUT)
+
+        try:
+            return lock_exclusive(path, LOCK_TIMEOUT, on_wait=on_wait)[0], (started[0] if started else None)
+        except LockTimeout:
+            return None, (started[0] if started else None)
+        except OSError as err:
+            raise self._files.io_error(f"lock {path}", err) from None
+
+
+def _begin_wait(progress: Progress, meta: dict, where: str, limit: float) -> None:
+    progress.note(1, f"waiting for another {where} to get the {credential_label(meta)} "
+                     f"(up to {limit:g} s)")
+
+def _end_wait(progress: Progress, meta: dict, started: float, where: str, got: bool, in_time: bool,
+              force_refresh: bool = False) -> None:
+    """Count the wait and say how it ended: the token arrived, or this process asks the vendor itself."""
+    seconds = max(0.0, time.monotonic() - started)
+    progress.paused(seconds)
+    if got:
+        outcome = "got the token it fetched"
+    elif force_refresh and in_time:
+        outcome = "asking the vendor all the same (force_refresh)"
+    elif in_time:
+        outcome = "it left no usable token: asking the vendor"
+    else:
+        outcome = "gave up waiting: asking the vendor"
+    progress.note(1, f"waited {seconds:.1f} s for another {where} to get the {credential_label(meta)}: {outcome}")
+
+
+class SharedTier:
+    """The shared layer as the cache uses it: its keys, its hits, and the single flight across controllers."""
+
+    def __init__(self, layer, clock) -> None:
+        # A _shared_cache.RedisLayer (or anything with its methods).
+        self._layer = layer
+        self._clock = clock
+
+    def _fresh(self, expires_at, min_ttl) -> bool:
+        return expires_at is not None and expires_at - float(self._clock()) >= min_ttl
+
+    def locate(self, identity_doc: bytes, secrets) -> tuple:
         """(shared key, AES key of its entry).
 
         The shared layer's own HMAC key, derived from the encryption key: the
         directory's random one differs on every runner. The entry key needs the
         secret's keyed hash as well, so the encryption key alone opens nothing.
         """
-        layer = self._shared
+        layer = self._layer
         mac = _secret_mac(_secret_document(secrets), layer.hmac_key())
         key = key_from_mac(identity_doc, mac)
         master = layer.entry_master()
@@ -593,36 +614,36 @@ class TokenCache:
                                lambda: derive_entry_key(master, mac, KDF_LABEL_SHARED))
         return key, ekey
 
-    def _shared_hit(self, key, ekey, identity_fp, min_ttl):
-        raw = self._shared.read(key)
+    def hit(self, key, ekey, identity_fp, min_ttl):
+        raw = self._layer.read(key)
         secret = None if raw is None else open_envelope(raw, ekey, key)
-        document = None if secret is None else _parse_secret(secret)
+        document = None if secret is None else parse_secret(secret)
         if document is None or document["identity_fp"] != identity_fp:
             return None
         if not self._fresh(document["expires_at"], min_ttl):
             return None
         return CacheResult(document["record"], "shared", document["expires_at"], False)
 
-    def _from_shared(self, identity_doc, secrets, identity_fp, fetch, min_ttl, force_refresh, meta, progress):
+    def fetch(self, identity_doc, secrets, identity_fp, fetch, min_ttl, force_refresh, meta, progress):
         """(record, expires_at, obtained_at, source, warnings) from the shared layer or one fetch.
 
         Called with this process's lock of the key held. A shared layer that
         cannot be reached costs a warning: the token is fetched all the same
         (once: a fetch made before the trouble is kept).
         """
-        layer = self._shared
+        layer = self._layer
         fetched: list = []
 
         def fetch_once():
             if not fetched:
-                record, expires_at = self._call_fetch(fetch)
+                record, expires_at = _call_fetch(fetch)
                 fetched.append((record, expires_at, float(self._clock())))
             return fetched[0]
 
         if layer.is_down():
             return fetch_once() + ("network", [layer.unavailable_warning(None)])
         try:
-            key, ekey = self._shared_locate(identity_doc, secrets)
+            key, ekey = self.locate(identity_doc, secrets)
             return self._single_flight(key, ekey, identity_fp, fetch_once, min_ttl, force_refresh, meta,
                                        progress) + ([],)
         except SharedUnavailable as exc:
@@ -631,7 +652,7 @@ class TokenCache:
 
     def _single_flight(self, key, ekey, identity_fp, fetch_once, min_ttl, force_refresh, meta, progress):
         """One runner fetches while the others wait for its entry; see _shared_cache."""
-        layer = self._shared
+        layer = self._layer
         deadline = time.monotonic() + SHARED_WAIT_LIMIT
         delays = _shared_poll_delays()
         wait_started = None
@@ -639,11 +660,11 @@ class TokenCache:
 
         def end_wait(got: bool, gave_up: bool = False) -> None:
             if wait_started is not None:
-                self._end_wait(progress, meta, wait_started, where, got, not gave_up, force_refresh)
+                _end_wait(progress, meta, wait_started, where, got, not gave_up, force_refresh)
 
         while True:
             if not force_refresh:
-                hit = self._shared_hit(key, ekey, identity_fp, min_ttl)
+                hit = self.hit(key, ekey, identity_fp, min_ttl)
                 if hit is not None:
                     end_wait(True)
                     return hit.record, hit.expires_at, float(self._clock()), "shared"
@@ -651,7 +672,7 @@ class TokenCache:
             if token is not None:
                 try:
                     if not force_refresh:
-                        hit = self._shared_hit(key, ekey, identity_fp, min_ttl)
+                        hit = self.hit(key, ekey, identity_fp, min_ttl)
                         if hit is not None:
                             end_wait(True)
                             return hit.record, hit.expires_at, float(self._clock()), "shared"
@@ -673,407 +694,16 @@ class TokenCache:
             if layer.lock_state(key) == "held":
                 if wait_started is None:
                     wait_started = time.monotonic()
-                    self._begin_wait(progress, meta, where, SHARED_WAIT_LIMIT)
+                    _begin_wait(progress, meta, where, SHARED_WAIT_LIMIT)
                 time.sleep(next(delays))
 
     def _share(self, key, ekey, meta, identity_fp, record, expires_at, obtained_at) -> None:
         if expires_at is None:
-            self._shared.delete(key)  # superseded, and this one cannot be served
+            self._layer.delete(key)  # superseded, and this one cannot be served
             return
         ttl = expires_at - float(self._clock())
         if ttl <= 0:
             return
-        meta = dict(shared_metadata(meta, self._shared.hmac_key()), expires_at=expires_at, obtained_at=obtained_at)
-        self._shared.write(key, seal_envelope(ekey, key, meta,
-                                              _secret_part(record, expires_at, obtained_at, identity_fp)), ttl)
-
-    def _call_fetch(self, fetch):
-        result = fetch()
-        if not isinstance(result, tuple) or len(result) != 2:
-            raise TypeError("fetch() must return a (record, expires_at) tuple")
-        record, expires_at = result
-        if not isinstance(record, dict):
-            raise TypeError("fetch() must return the token record as a dict")
-        expires_at = _check_expires_at(expires_at)
-        try:
-            # Same round trip a file hit goes through, so every layer hands out
-            # an equal, independent, JSON-only dict.
-            record = json.loads(json.dumps(record, allow_nan=False))
-        except (TypeError, ValueError):
-            raise TypeError("fetch() must return a token record made of JSON values") from None
-        return record, expires_at
-
-    def _network_result(self, record, expires_at, min_ttl):
-        short = expires_at is not None and expires_at - float(self._clock()) < min_ttl
-        return CacheResult(record, "network", expires_at, short)
-
-    # -- directory and key files -----------------------------------------------------
-
-    def _path(self, key: str, suffix: str) -> str:
-        return os.path.join(self._dir, key + suffix)
-
-    def _prepare(self) -> None:
-        if self._ready:
-            return
-        self._make_dir()
-        if self._encryption_key is not None:
-            self._master = self._derive_master(self._encryption_key)
-            self._master_id = hashlib.sha256(self._master).digest()
-            self._encryption_key = None
-        self._ready = True
-
-    def _make_dir(self) -> None:
-        # The same checks as every directory that holds secrets: ours, 0700, not a link.
-        ensure_private_dir(self._dir, "The token cache directory (cache_dir)", CacheError)
-
-    def _key_file(self, name: str, size: int) -> bytes:
-        """Read ``<dir>/<name>``, creating it with ``size`` random bytes if absent.
-
-        The new file is written under a temporary name and published with
-        ``os.link``, which fails if the name exists: every process ends up with
-        the bytes of whichever process published first, and nobody ever sees a
-        partly written key.
-        """
-        path = os.path.join(self._dir, name)
-        for _attempt in range(3):
-            data = self._read_key_file(path, size)
-            if data is not None:
-                return data
-            tmp = self._write_tmp(name, os.urandom(size))
-            try:
-                try:
-                    os.link(tmp, path)
-                except FileExistsError:
-                    continue  # another process published first: read theirs
-                except OSError as err:
-                    if err.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
-                        raise self._io_error(f"create {path}", err) from None
-                    # No hard links on this file system: an exclusive create
-                    # instead (a reader racing it may see it empty and retry).
-                    self._create_exclusive(path, tmp)
-                    continue
-                try:
-                    fsync_dir(self._dir)
-                except OSError:
-                    pass
-            finally:
-                unlink_quietly(tmp)
-        data = self._read_key_file(path, size)
-        if data is None:
-            # Damaged (wrong length): replace it. Old entries just become misses.
-            tmp = self._write_tmp(name, os.urandom(size))
-            try:
-                os.replace(tmp, path)
-            except OSError as err:
-                unlink_quietly(tmp)
-                raise self._io_error(f"replace the damaged {path}", err) from None
-            data = self._read_key_file(path, size)
-            if data is None:
-                raise CacheError(
-                    f"Cannot read back the token cache key file {path}.",
-                    hint=f"Remove {path} and check the file system holding {self._dir}.",
-                )
-        return data
-
-    def _create_exclusive(self, path: str, tmp: str) -> None:
-        with open(tmp, "rb") as handle:
-            data = handle.read()
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        except FileExistsError:
-            return
-        except OSError as err:
-            raise self._io_error(f"create {path}", err) from None
-        try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-    def _read_key_file(self, path: str, size: int):
-        try:
-            fd = os.open(path, os.O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        except FileNotFoundError:
-            return None
-        except OSError as err:
-            raise self._io_error(f"read {path}", err) from None
-        try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
-                raise CacheError(
-                    f"The token cache key file {path} is not a regular file of yours.",
-                    hint="Remove it; it is recreated with the next token.",
-                )
-            if stat.S_IMODE(st.st_mode) & 0o077:
-                raise CacheError(
-                    f"The token cache key file {path} is open to other users.",
-                    hint=f"Run 'chmod 600 {path}'.",
-                )
-            data = os.read(fd, size + 1)
-        finally:
-            os.close(fd)
-        if len(data) != size:
-            return None
-        return data
-
-    def _hmac_key(self) -> bytes:
-        with _STATE_LOCK:
-            held = _HMAC_KEYS.get(self._dir)
-        if held is None:
-            held = self._key_file(HMAC_KEY_NAME, 32)
-            with _STATE_LOCK:
-                _HMAC_KEYS.setdefault(self._dir, held)
-                held = _HMAC_KEYS[self._dir]
-        return held
-
-    def _derive_master(self, encryption_key: str) -> bytes:
-        memo = (self._dir, hashlib.sha256(encryption_key.encode("utf-8")).digest())
-        with _STATE_LOCK:
-            held = _DERIVED_KEYS.get(memo)
-        if held is not None:
-            return held
-        derived = master_key(encryption_key, lambda: self._key_file(SALT_NAME, 16))
-        with _STATE_LOCK:
-            _DERIVED_KEYS[memo] = derived
-        return derived
-
-    # -- entries ----------------------------------------------------------------------
-
-    def _read_entry(self, path: str, name: str, ekey):
-        """The entry document at ``path``, or None for anything but a good entry this credential can open."""
-        if ekey is None:
-            return None
-        try:
-            fd = os.open(path, os.O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        except OSError as err:
-            if err.errno in (errno.ENOENT, errno.ELOOP, errno.EISDIR, errno.ENOTDIR):
-                return None
-            raise self._io_error(f"read {path}", err) from None
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                return None
-            raw = read_limited(fd, _MAX_ENTRY_BYTES)
-        except OSError as err:
-            raise self._io_error(f"read {path}", err) from None
-        finally:
-            os.close(fd)
-        if raw is None:
-            return None
-        secret = open_envelope(raw, ekey, name)
-        return None if secret is None else _parse_secret(secret)
-
-    def _write_tmp(self, name: str, data: bytes) -> str:
-        """Write ``data`` to a new private temporary file beside ``name``; return its path."""
-        try:
-            return write_new_tmp(self._dir, name, data)
-        except OSError as err:
-            raise self._io_error(f"write a file in {self._dir}", err) from None
-
-    def _write_entry(self, key: str, ekey, meta: dict, secret: dict) -> None:
-        if ekey is None:
-            return  # no cryptography: the token stays in memory, never in clear on disk
-        path = self._path(key, ENTRY_SUFFIX)
-        meta = dict(meta, expires_at=secret["expires_at"], obtained_at=secret["obtained_at"])
-        tmp = self._write_tmp(key + ENTRY_SUFFIX, seal_envelope(ekey, key, meta, secret))
-        try:
-            os.replace(tmp, path)
-        except OSError as err:
-            unlink_quietly(tmp)
-            raise self._io_error(f"replace {path}", err) from None
-        try:
-            fsync_dir(self._dir)
-        except OSError:
-            pass  # the entry is in place; only its durability across a crash is at stake
-
-    def _remove_entry(self, key: str) -> None:
-        path = self._path(key, ENTRY_SUFFIX)
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            return
-        except OSError as err:
-            raise self._io_error(f"remove {path}", err) from None
-
-    def _io_error(self, action: str, err: OSError) -> CacheError:
-        reason = err.strerror or err.__class__.__name__
-        return CacheError(
-            f"The token cache cannot {action}: {reason}.",
-            hint=(
-                f"Check that {self._dir} is a directory you own with mode 0700, on a writable file "
-                "system with free space, or turn the token cache off."
-            ),
-        )
-
-    # -- locking ----------------------------------------------------------------------
-
-    def _lock(self, key: str, progress: Progress, meta: dict) -> tuple:
-        """Hold an exclusive flock on ``<key>.lock``: (fd, or None if LOCK_TIMEOUT ran out; when waiting began or None).
-
-        Another process holding the lock is fetching this token: say that this
-        one waits for it, since a slow vendor would otherwise look like a hang.
-        """
-        path = self._path(key, LOCK_SUFFIX)
-        started = []
-
-        def on_wait():
-            started.append(time.monotonic())
-            self._begin_wait(progress, meta, "process", LOCK_TIMEOUT)
-
-        try:
-            return lock_exclusive(path, LOCK_TIMEOUT, on_wait=on_wait)[0], (started[0] if started else None)
-        except LockTimeout:
-            return None, (started[0] if started else None)
-        except OSError as err:
-            raise self._io_error(f"lock {path}", err) from None
-
-    @staticmethod
-    def _begin_wait(progress: Progress, meta: dict, where: str, limit: float) -> None:
-        progress.note(1, f"waiting for another {where} to get the {credential_label(meta)} "
-                         f"(up to {limit:g} s)")
-
-    @staticmethod
-    def _end_wait(progress: Progress, meta: dict, started: float, where: str, got: bool, in_time: bool,
-                  force_refresh: bool = False) -> None:
-        """Count the wait and say how it ended: the token arrived, or this process asks the vendor itself."""
-        seconds = max(0.0, time.monotonic() - started)
-        progress.paused(seconds)
-        if got:
-            outcome = "got the token it fetched"
-        elif force_refresh and in_time:
-            outcome = "asking the vendor all the same (force_refresh)"
-        elif in_time:
-            outcome = "it left no usable token: asking the vendor"
-        else:
-            outcome = "gave up waiting: asking the vendor"
-        progress.note(1, f"waited {seconds:.1f} s for another {where} to get the {credential_label(meta)}: {outcome}")
-
-    # -- cleanup ------------------------------------------------------------------------
-
-    def _sweep(self) -> None:
-        started = time.monotonic()
-        with _STATE_LOCK:
-            last = _LAST_SWEEP.get(self._dir)
-            if last is not None and started - last < SWEEP_INTERVAL:
-                return
-            _LAST_SWEEP[self._dir] = started
-        try:
-            self._sweep_now()
-        except (OSError, CacheError):
-            pass  # cleanup is best effort and never fails a call
-
-    def _sweep_now(self) -> None:
-        wall = time.time()
-        now = float(self._clock())
-        names = []
-        with os.scandir(self._dir) as entries:
-            for item in entries:
-                names.append(item.name)
-                if len(names) >= SWEEP_LIMIT:
-                    break
-        present = set(names)
-        for name in names:
-            path = os.path.join(self._dir, name)
-            try:
-                st = os.lstat(path)
-            except OSError:
-                continue
-            age = wall - st.st_mtime
-            if name.startswith(".") and name.endswith(TMP_SUFFIX):
-                if age > _STALE_TMP:
-                    unlink_quietly(path)
-            elif name.endswith(ENTRY_SUFFIX):
-                # Read without the lock first, so fresh entries cost no lock.
-                if _stale_entry(_read_small_file(path), age, now, os.path.lexists(path)):
-                    self._drop_locked(name[: -len(ENTRY_SUFFIX)], path, age, now)
-            elif name.endswith(LOCK_SUFFIX):
-                key = name[: -len(LOCK_SUFFIX)]
-                if age > _DAY and key + ENTRY_SUFFIX not in present:
-                    self._drop_locked(key, None, age, now)
-            elif name.endswith(HANDOFF_SUFFIX):
-                # A write's hand-off record holds a secret and is used for minutes only (see _write_flight).
-                if age > HANDOFF_MAX_AGE:
-                    unlink_quietly(path)
-
-    def _drop_locked(self, key: str, entry_path, age: float, now: float) -> None:
-        """Remove a stale entry (if ``entry_path``) and its lock file, under its lock.
-
-        Nothing is removed while another process holds the lock, and the entry
-        is judged again once the lock is held, so a token written meanwhile stays.
-        """
-        lock_path = self._path(key, LOCK_SUFFIX)
-        try:
-            fd = os.open(lock_path, os.O_RDWR | O_NOFOLLOW | O_CLOEXEC)
-        except FileNotFoundError:
-            fd = None
-        except OSError:
-            return
-        try:
-            if fd is not None:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except OSError:
-                    return  # in use right now: leave it for a later sweep
-            if entry_path is not None:
-                if not _stale_entry(_read_small_file(entry_path), age, now, os.path.lexists(entry_path)):
-                    return
-                unlink_quietly(entry_path)
-            if fd is not None:
-                unlink_quietly(lock_path)
-        finally:
-            if fd is not None:
-                os.close(fd)
-
-
-def _secret_part(record: dict, expires_at, obtained_at, identity_fp: str) -> dict:
-    """What an entry keeps encrypted: the token record, and the times and identity it is judged by."""
-    return {"record": record, "expires_at": expires_at, "obtained_at": obtained_at, "identity_fp": identity_fp}
-
-
-def _old_format(raw) -> bool:
-    """An entry an earlier version wrote: a Fernet token, or the clear version 1 document."""
-    if not raw:
-        return False
-    if raw.startswith(b"gAAAAA"):  # Fernet's version byte 0x80, base64url
-        return True
-    if raw[:1] != b"{":
-        return False
-    try:
-        document = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return False
-    return isinstance(document, dict) and document.get("v") == 1
-
-
-def _stale_entry(raw, age: float, now: float, present: bool) -> bool:
-    """Whether the sweep removes an entry: long expired, of an older format, or unreadable for a week."""
-    if raw is not None and _old_format(raw):
-        # Never served again, and possibly a token in clear: gone at the first sweep.
-        return True
-    meta = None if raw is None else envelope_metadata(raw)
-    if meta is None:
-        return age > _STALE_UNREADABLE and present
-    expires_at = meta["expires_at"]
-    return age > _DAY and (expires_at is None or now - expires_at > _DAY)
-
-
-def _parse_secret(document: dict):
-    """The decrypted part of an entry, checked; None for anything but a good entry."""
-    if not isinstance(document, dict):
-        return None
-    record = document.get("record")
-    expires_at = document.get("expires_at")
-    obtained_at = document.get("obtained_at")
-    identity_fp = document.get("identity_fp")
-    if not isinstance(record, dict) or not isinstance(identity_fp, str):
-        return None
-    for number in (expires_at, obtained_at):
-        if number is not None and (isinstance(number, bool) or not isinstance(number, (int, float))):
-            return None
-    if obtained_at is None:
-        return None
-    return {
-        "record": record,
-        "expires_at": None if expires_at is None else float(expires_at),
-        "obtained_at": float(obtained_at),
-        "identity_fp": identity_fp,
-    }
+        meta = dict(shared_metadata(meta, self._layer.hmac_key()), expires_at=expires_at, obtained_at=obtained_at)
+        self._layer.write(key, seal_envelope(ekey, key, meta,
+                                              secret_part(record, expires_at, obtained_at, identity_fp)), ttl)

@@ -47,6 +47,7 @@ import time
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     ApiAuthError,
     CacheError,
+    HandOffUnreadable,
     MissingLibraryError,
     Progress,
 )
@@ -90,10 +91,6 @@ _MAX_RECORD = 64 * 1024
 _SHARED_POLL_FIRST = 0.02
 _SHARED_POLL_MAX = 0.25
 DIR_LABEL = "The token cache directory (cache_dir), which holds the locks of writes that make a secret,"
-
-
-class HandOffUnreadable(ApiAuthError):
-    """A recent hand-off record exists but cannot be read: another run may just have made the secret."""
 
 
 def _canonical(value) -> bytes:
