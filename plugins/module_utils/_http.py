@@ -427,46 +427,49 @@ class HttpClient:
             after = f" after {attempt} attempts" if attempt > 1 else ""
             prefix = f"{self.vendor}: {method} {shown} failed{after}: "
             if isinstance(result, Failure):
-                self._raise(self._transport_error(result, prefix, idempotent))
-            self._raise(self._status_error(result, too_large, parser, prefix, decision.retry_after, idempotent))
+                self._raise(transport_error(result, prefix, idempotent, self.options))
+            self._raise(status_error(result, too_large, parser, prefix, decision.retry_after, idempotent, self.options,
+                                     self.redactor))
 
-    def _transport_error(self, failure: Failure, prefix: str, idempotent: bool) -> TransportError:
-        hint = failure.hint
-        if failure.retryable and failure.sent and not idempotent and self.options.retries:
-            notice = (
-                "The request may have reached the vendor, so it was not sent again: "
-                "check the vendor's state before running the task again."
-            )
-            hint = f"{hint} {notice}" if hint else notice
-        return TransportError(_sentence(prefix + failure.detail), hint=hint, sent=failure.sent)
 
-    def _status_error(self, response: HttpResponse, too_large: bool, parser, prefix: str, retry_after,
-                      idempotent: bool) -> HTTPStatusError:
-        """The error of an unexpected status that is not retried; ``retry_after`` is a refused Retry-After."""
-        vendor_error = {}
-        if not too_large:
-            try:
-                vendor_error = parser(response)
-            except Exception:  # noqa: BLE001 - a parser bug must not hide the status
-                vendor_error = {}
-            if not isinstance(vendor_error, dict):
-                vendor_error = {}
-            # Callers may build their own messages from these fields.
-            vendor_error = {
-                key: self.redactor.redact(value) if isinstance(value, str) else value
-                for key, value in vendor_error.items()
-            }
-        described = describe_vendor_error(vendor_error)
-        if not described:
-            described = status_phrase(response.status)
-        message = prefix + f"HTTP {response.status}" + (f" {described}" if described else "")
-        hint = None
-        if retry_after is not None:
-            message += (
-                f"; the vendor asked to wait {fmt_seconds(retry_after)} s before retrying, "
-                f"longer than the {fmt_seconds(self.options.retry_after_max)} s this collection waits"
-            )
-            hint = "Try again later."
-        elif response.status in RETRY_STATUSES and not idempotent and self.options.retries:
-            hint = "The request is not idempotent, so it was not sent again."
-        return HTTPStatusError(_sentence(message), status=response.status, vendor_error=vendor_error, hint=hint)
+def transport_error(failure: Failure, prefix: str, idempotent: bool, options: HttpOptions) -> TransportError:
+    """The error of an attempt without an HTTP answer that is not retried."""
+    hint = failure.hint
+    if failure.retryable and failure.sent and not idempotent and options.retries:
+        notice = (
+            "The request may have reached the vendor, so it was not sent again: "
+            "check the vendor's state before running the task again."
+        )
+        hint = f"{hint} {notice}" if hint else notice
+    return TransportError(_sentence(prefix + failure.detail), hint=hint, sent=failure.sent)
+
+def status_error(response: HttpResponse, too_large: bool, parser, prefix: str, retry_after, idempotent: bool,
+                 options: HttpOptions, redactor: Redactor) -> HTTPStatusError:
+    """The error of an unexpected status that is not retried; ``retry_after`` is a refused Retry-After."""
+    vendor_error = {}
+    if not too_large:
+        try:
+            vendor_error = parser(response)
+        except Exception:  # noqa: BLE001 - a parser bug must not hide the status
+            vendor_error = {}
+        if not isinstance(vendor_error, dict):
+            vendor_error = {}
+        # Callers may build their own messages from these fields.
+        vendor_error = {
+            key: redactor.redact(value) if isinstance(value, str) else value
+            for key, value in vendor_error.items()
+        }
+    described = describe_vendor_error(vendor_error)
+    if not described:
+        described = status_phrase(response.status)
+    message = prefix + f"HTTP {response.status}" + (f" {described}" if described else "")
+    hint = None
+    if retry_after is not None:
+        message += (
+            f"; the vendor asked to wait {fmt_seconds(retry_after)} s before retrying, "
+            f"longer than the {fmt_seconds(options.retry_after_max)} s this collection waits"
+        )
+        hint = "Try again later."
+    elif response.status in RETRY_STATUSES and not idempotent and options.retries:
+        hint = "The request is not idempotent, so it was not sent again."
+    return HTTPStatusError(_sentence(message), status=response.status, vendor_error=vendor_error, hint=hint)

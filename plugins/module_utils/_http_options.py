@@ -24,10 +24,11 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     MissingLibraryError,
     OptionError,
 )
+from ansible_collections.apiauth.saas.plugins.module_utils._pem import MAX_MATERIAL_BYTES, read_material
 from ansible_collections.apiauth.saas.plugins.module_utils._urls import SPACE_OR_CONTROL, url_for_messages
 
 # A PEM file this large is no certificate or key: read no further.
-MAX_PEM_BYTES = 1024 * 1024
+MAX_PEM_BYTES = MAX_MATERIAL_BYTES
 PROXY_SCHEMES = ("http", "https", "socks4", "socks4a", "socks5", "socks5h")
 
 
@@ -61,8 +62,7 @@ def _check_readable(path: str, option: str, error_class) -> None:
 def _read_pem(path: str, option: str) -> bytes:
     _check_readable(path, option, KeyMaterialError)
     try:
-        with open(path, "rb") as handle:
-            return handle.read(MAX_PEM_BYTES)
+        return read_material(path, MAX_PEM_BYTES)[:MAX_PEM_BYTES]
     except OSError as exc:
         raise KeyMaterialError(f"Cannot read {option} {path}: {exc.strerror or type(exc).__name__}.") from None
 

@@ -31,6 +31,7 @@ from ansible_collections.apiauth.saas.plugins.module_utils._oauth2 import (
     present_record,
     token_endpoint_error,
 )
+from ansible_collections.apiauth.saas.plugins.module_utils._pem import read_material
 from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import (
     TokenCache,
     credential_label,
@@ -149,9 +150,10 @@ def http_options(params: dict) -> HttpOptions:
 
 
 def _read_key_material(path: str, what: str) -> bytes:
+    # Bounded like every key and certificate read: a file over the bound is no key, and the
+    # TLS or signing code refuses it with its own message.
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
+        return read_material(path)
     except OSError as exc:
         raise KeyMaterialError(f"Cannot read {what} {path}: {exc.strerror or exc}.") from None
 
