@@ -82,7 +82,6 @@ from ansible_collections.apiauth.saas.plugins.module_utils._http_response import
 )
 from ansible_collections.apiauth.saas.plugins.module_utils._http_retry import (  # noqa: F401 - re-exported
     RETRY_STATUSES,
-    backoff,
     decide_retry,
     fmt_seconds,
     parse_retry_after,

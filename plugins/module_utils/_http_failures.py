@@ -143,7 +143,7 @@ def classify(exc: Exception, *, timeout: float, proxy_shown) -> Failure:
         )
 
     # Before the TLS branch: a connection closed while connecting (see
-    # _ConnectPhase) sent nothing, whatever TLS error came with it.
+    # adapter_class) sent nothing, whatever TLS error came with it.
     new_conn = first(chain, _u3ex.NewConnectionError)
     if new_conn is not None:
         if first(chain, ConnectionRefusedError):

@@ -47,7 +47,7 @@ Encryption (needs ``cryptography``, a dependency of ansible-core)
     tokens to whoever holds the fleet's key), a dump of the directory opens
     nothing without the secret, and a rotated secret never decrypts an old
     entry. The derived key is kept in memory per credential and process
-    (``_ENTRY_KEYS``): a warm hit costs no derivation after the first.
+    (``_cache_crypto.ENTRY_KEYS``): a warm hit costs no derivation after the first.
     Without ``cryptography`` nothing is written to disk: tokens stay in memory.
 
     An honest limit: the keyed hash is only as strong as the secret. Whoever
