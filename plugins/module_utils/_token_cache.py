@@ -108,12 +108,14 @@ Cleanup
     absent entries older than a day (only while it holds their lock, and
     lockers check that the file they locked is still the one in the
     directory).
+
 Modules
     Split by concern, so that each part can be read alone: ``_cache_crypto``
     (keys and envelope), ``_cache_files`` (the directory: entries, key files,
     sweep, listing) and this module, which decides: the memory layer, the
-    order of the layers, the lock and the single flight, locally and through
-    the shared layer (``SharedTier``).
+    order of the layers and the lock and single flight of this controller.
+    ``_shared_cache.SharedTier`` runs the single flight across controllers,
+    loaded only with a shared backend.
 """
 
 from __future__ import annotations
@@ -180,8 +182,6 @@ META_FIELDS = ("vendor", "host", "client_id", "expires_at", "obtained_at")
 LOCK_TIMEOUT = 120.0
 # How long a caller waits for another controller's fetch through the shared layer.
 SHARED_WAIT_LIMIT = 130.0
-_SHARED_POLL_FIRST = 0.02
-_SHARED_POLL_MAX = 0.25
 
 # Shared by every TokenCache of the process: (directory, key) -> (record, expires_at).
 _MEMORY: dict = {}
@@ -189,14 +189,6 @@ _STATE_LOCK = threading.Lock()
 # Keys computed by a disabled cache (no file I/O allowed) use this instead of
 # the directory's key: stable inside the process, meaningless outside it.
 _EPHEMERAL_HMAC_KEY = os.urandom(32)
-
-
-def _shared_poll_delays():
-    """Growing sleeps between two looks at an entry another controller is fetching."""
-    delay = _SHARED_POLL_FIRST
-    while True:
-        yield delay
-        delay = min(delay * 2, _SHARED_POLL_MAX)
 
 
 @dataclass
@@ -276,12 +268,6 @@ def credential_label(meta: dict) -> str:
     return text
 
 
-def shared_metadata(meta: dict, hmac_key: bytes) -> dict:
-    """``meta`` for the shared layer: the client id replaced by its ``client_ref`` (see the module docstring)."""
-    client_id = meta.get("client_id")
-    return dict(meta, client_id=None, client_ref=None if client_id is None else client_ref(hmac_key, client_id))
-
-
 def _check_expires_at(value):
     if value is None:
         return None
@@ -293,7 +279,8 @@ def _check_expires_at(value):
     return value
 
 
-def _call_fetch(fetch):
+def call_fetch(fetch):
+    """``fetch()``'s ``(record, expires_at)``, checked and made JSON-only; what it raises propagates."""
     result = fetch()
     if not isinstance(result, tuple) or len(result) != 2:
         raise TypeError("fetch() must return a (record, expires_at) tuple")
@@ -332,7 +319,12 @@ class TokenCache:
         # A _shared_cache.RedisLayer (or anything with its methods), or None.
         self._shared = shared if self._enabled else None
         self._files = FileStore(self._dir)
-        self._tier = SharedTier(self._shared, clock) if self._shared is not None else None
+        self._tier = None
+        if self._shared is not None:
+            # Imported only with a shared layer: a token served from the file cache loads no Redis code.
+            from ansible_collections.apiauth.saas.plugins.module_utils._shared_cache import SharedTier  # pylint: disable=import-outside-toplevel
+
+            self._tier = SharedTier(self._shared, clock)
         # cache_encryption_key until _prepare turns it into the master key (a
         # passphrase needs the directory's salt).
         self._encryption_key = None
@@ -407,7 +399,7 @@ class TokenCache:
             # until someone turns the cache on.
             _canonical_identity(identity)
             _secret_document(secrets)
-            record, expires_at = _call_fetch(fetch)
+            record, expires_at = call_fetch(fetch)
             return self._network_result(record, expires_at, min_ttl)
 
         identity_doc = _canonical_identity(identity)
@@ -435,15 +427,16 @@ class TokenCache:
                 # Another process may have fetched while this one waited.
                 hit = self._from_file(key, ekey, identity_fp, min_ttl)
             if wait_started is not None:
-                _end_wait(progress, meta, wait_started, "process", hit is not None, lock_fd is not None,
+                end_wait(progress, meta, wait_started, "process", hit is not None, lock_fd is not None,
                                force_refresh)
             if hit is not None:
                 return hit
             if self._shared is not None:
                 record, expires_at, obtained_at, source, warnings = self._tier.fetch(
-                    identity_doc, secrets, identity_fp, fetch, min_ttl, force_refresh, meta, progress)
+                    identity_doc, secrets, identity_fp, fetch, min_ttl, force_refresh, meta, progress,
+                    SHARED_WAIT_LIMIT)
             else:
-                record, expires_at = _call_fetch(fetch)
+                record, expires_at = call_fetch(fetch)
                 obtained_at, source, warnings = float(self._clock()), "network", []
             if expires_at is None:
                 # Nothing to keep: a token of unknown lifetime is never served.
@@ -558,7 +551,7 @@ class TokenCache:
 
         def on_wait():
             started.append(time.monotonic())
-            _begin_wait(progress, meta, "process", LOCK_TIMEOUT)
+            begin_wait(progress, meta, "process", LOCK_TIMEOUT)
 
         try:
             return lock_exclusive(path, LOCK_TIMEOUT, on_wait=on_wait)[0], (started[0] if started else None)
@@ -568,11 +561,11 @@ class TokenCache:
             raise self._files.io_error(f"lock {path}", err) from None
 
 
-def _begin_wait(progress: Progress, meta: dict, where: str, limit: float) -> None:
+def begin_wait(progress: Progress, meta: dict, where: str, limit: float) -> None:
     progress.note(1, f"waiting for another {where} to get the {credential_label(meta)} "
                      f"(up to {limit:g} s)")
 
-def _end_wait(progress: Progress, meta: dict, started: float, where: str, got: bool, in_time: bool,
+def end_wait(progress: Progress, meta: dict, started: float, where: str, got: bool, in_time: bool,
               force_refresh: bool = False) -> None:
     """Count the wait and say how it ended: the token arrived, or this process asks the vendor itself."""
     seconds = max(0.0, time.monotonic() - started)
@@ -586,124 +579,3 @@ def _end_wait(progress: Progress, meta: dict, started: float, where: str, got: b
     else:
         outcome = "gave up waiting: asking the vendor"
     progress.note(1, f"waited {seconds:.1f} s for another {where} to get the {credential_label(meta)}: {outcome}")
-
-
-class SharedTier:
-    """The shared layer as the cache uses it: its keys, its hits, and the single flight across controllers."""
-
-    def __init__(self, layer, clock) -> None:
-        # A _shared_cache.RedisLayer (or anything with its methods).
-        self._layer = layer
-        self._clock = clock
-
-    def _fresh(self, expires_at, min_ttl) -> bool:
-        return expires_at is not None and expires_at - float(self._clock()) >= min_ttl
-
-    def locate(self, identity_doc: bytes, secrets) -> tuple:
-        """(shared key, AES key of its entry).
-
-        The shared layer's own HMAC key, derived from the encryption key: the
-        directory's random one differs on every runner. The entry key needs the
-        secret's keyed hash as well, so the encryption key alone opens nothing.
-        """
-        layer = self._layer
-        mac = _secret_mac(_secret_document(secrets), layer.hmac_key())
-        key = key_from_mac(identity_doc, mac)
-        master = layer.entry_master()
-        ekey = memo_entry_key((KDF_LABEL_SHARED, layer.label, key, hashlib.sha256(master).digest()),
-                               lambda: derive_entry_key(master, mac, KDF_LABEL_SHARED))
-        return key, ekey
-
-    def hit(self, key, ekey, identity_fp, min_ttl):
-        raw = self._layer.read(key)
-        secret = None if raw is None else open_envelope(raw, ekey, key)
-        document = None if secret is None else parse_secret(secret)
-        if document is None or document["identity_fp"] != identity_fp:
-            return None
-        if not self._fresh(document["expires_at"], min_ttl):
-            return None
-        return CacheResult(document["record"], "shared", document["expires_at"], False)
-
-    def fetch(self, identity_doc, secrets, identity_fp, fetch, min_ttl, force_refresh, meta, progress):
-        """(record, expires_at, obtained_at, source, warnings) from the shared layer or one fetch.
-
-        Called with this process's lock of the key held. A shared layer that
-        cannot be reached costs a warning: the token is fetched all the same
-        (once: a fetch made before the trouble is kept).
-        """
-        layer = self._layer
-        fetched: list = []
-
-        def fetch_once():
-            if not fetched:
-                record, expires_at = _call_fetch(fetch)
-                fetched.append((record, expires_at, float(self._clock())))
-            return fetched[0]
-
-        if layer.is_down():
-            return fetch_once() + ("network", [layer.unavailable_warning(None)])
-        try:
-            key, ekey = self.locate(identity_doc, secrets)
-            return self._single_flight(key, ekey, identity_fp, fetch_once, min_ttl, force_refresh, meta,
-                                       progress) + ([],)
-        except SharedUnavailable as exc:
-            layer.mark_down()
-            return fetch_once() + ("network", [layer.unavailable_warning(str(exc))])
-
-    def _single_flight(self, key, ekey, identity_fp, fetch_once, min_ttl, force_refresh, meta, progress):
-        """One runner fetches while the others wait for its entry; see _shared_cache."""
-        layer = self._layer
-        deadline = time.monotonic() + SHARED_WAIT_LIMIT
-        delays = _shared_poll_delays()
-        wait_started = None
-        where = f"runner (through the shared cache at {layer.label})"
-
-        def end_wait(got: bool, gave_up: bool = False) -> None:
-            if wait_started is not None:
-                _end_wait(progress, meta, wait_started, where, got, not gave_up, force_refresh)
-
-        while True:
-            if not force_refresh:
-                hit = self.hit(key, ekey, identity_fp, min_ttl)
-                if hit is not None:
-                    end_wait(True)
-                    return hit.record, hit.expires_at, float(self._clock()), "shared"
-            token = layer.acquire(key)
-            if token is not None:
-                try:
-                    if not force_refresh:
-                        hit = self.hit(key, ekey, identity_fp, min_ttl)
-                        if hit is not None:
-                            end_wait(True)
-                            return hit.record, hit.expires_at, float(self._clock()), "shared"
-                    end_wait(False)
-                    record, expires_at, obtained_at = fetch_once()
-                    self._share(key, ekey, meta, identity_fp, record, expires_at, obtained_at)
-                    return record, expires_at, obtained_at, "network"
-                finally:
-                    try:
-                        layer.release(key, token)
-                    except SharedUnavailable:
-                        pass  # the lock expires on its own
-            if time.monotonic() >= deadline:
-                # Waited long enough for another runner: fetch, and share what we got.
-                end_wait(False, gave_up=True)
-                record, expires_at, obtained_at = fetch_once()
-                self._share(key, ekey, meta, identity_fp, record, expires_at, obtained_at)
-                return record, expires_at, obtained_at, "network"
-            if layer.lock_state(key) == "held":
-                if wait_started is None:
-                    wait_started = time.monotonic()
-                    _begin_wait(progress, meta, where, SHARED_WAIT_LIMIT)
-                time.sleep(next(delays))
-
-    def _share(self, key, ekey, meta, identity_fp, record, expires_at, obtained_at) -> None:
-        if expires_at is None:
-            self._layer.delete(key)  # superseded, and this one cannot be served
-            return
-        ttl = expires_at - float(self._clock())
-        if ttl <= 0:
-            return
-        meta = dict(shared_metadata(meta, self._layer.hmac_key()), expires_at=expires_at, obtained_at=obtained_at)
-        self._layer.write(key, seal_envelope(ekey, key, meta,
-                                              secret_part(record, expires_at, obtained_at, identity_fp)), ttl)
