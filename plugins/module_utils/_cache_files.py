@@ -357,6 +357,7 @@ def _sweep_now(directory: str, now: float) -> None:
             if age > HANDOFF_MAX_AGE:
                 unlink_quietly(path)
 
+
 def _drop_locked(directory: str, key: str, entry_path, age: float, now: float) -> None:
     """Remove a stale entry (if ``entry_path``) and its lock file, under its lock.
 

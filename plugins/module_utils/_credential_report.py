@@ -33,6 +33,7 @@ import os
 import re
 import stat
 
+from ansible_collections.apiauth.saas.plugins.module_utils._cache_files import default_cache_dir, list_entries
 from ansible_collections.apiauth.saas.plugins.module_utils._certs import (
     certificate_matches_key,
     certificate_validity,
@@ -41,7 +42,6 @@ from ansible_collections.apiauth.saas.plugins.module_utils._certs import (
 )
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError, OptionError, ReportError
 from ansible_collections.apiauth.saas.plugins.module_utils._fileio import O_CLOEXEC, O_NOFOLLOW, read_limited
-from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import default_cache_dir, list_entries
 
 try:
     from cryptography import x509

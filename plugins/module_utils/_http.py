@@ -69,22 +69,20 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     TransportError,
 )
 from ansible_collections.apiauth.saas.plugins.module_utils._http_failures import Failure, adapter_class, classify
-from ansible_collections.apiauth.saas.plugins.module_utils._http_options import (  # noqa: F401 - re-exported
+from ansible_collections.apiauth.saas.plugins.module_utils._http_options import (
     HttpOptions,
     check_client_cert,
     validate_options,
 )
-from ansible_collections.apiauth.saas.plugins.module_utils._http_response import (  # noqa: F401 - re-exported
+from ansible_collections.apiauth.saas.plugins.module_utils._http_response import (
     HttpResponse,
     default_error_parser,
     describe_vendor_error,
     status_phrase,
 )
-from ansible_collections.apiauth.saas.plugins.module_utils._http_retry import (  # noqa: F401 - re-exported
-    RETRY_STATUSES,
-    decide_retry,
-    fmt_seconds,
-    parse_retry_after,
+from ansible_collections.apiauth.saas.plugins.module_utils._http_retry import RETRY_STATUSES, decide_retry, fmt_seconds
+from ansible_collections.apiauth.saas.plugins.module_utils._http_retry import (  # noqa: F401 pylint: disable=unused-import
+    parse_retry_after,  # importable from here, as before the split
 )
 from ansible_collections.apiauth.saas.plugins.module_utils._urls import url_for_messages, url_problem
 
@@ -441,6 +439,7 @@ def transport_error(failure: Failure, prefix: str, idempotent: bool, options: Ht
         )
         hint = f"{hint} {notice}" if hint else notice
     return TransportError(_sentence(prefix + failure.detail), hint=hint, sent=failure.sent)
+
 
 def status_error(response: HttpResponse, too_large: bool, parser, prefix: str, retry_after, idempotent: bool,
                  options: HttpOptions, redactor: Redactor) -> HTTPStatusError:

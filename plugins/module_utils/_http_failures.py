@@ -174,20 +174,20 @@ def classify(exc: Exception, *, timeout: float, proxy_shown) -> Failure:
         # Some other TLS failure (EOF, bad record): it may have come after sending.
         if tls_eof(ssl_error):
             return Failure("the server closed the TLS connection unexpectedly", sent=True, retryable=True,
-                            hint=TLS_CLOSED_HINT)
+                           hint=TLS_CLOSED_HINT)
         return Failure(f"TLS error ({text})", sent=True, retryable=True)
 
     if isinstance(exc, _rex.ConnectTimeout):
         return Failure(f"could not connect within the {timeout} s timeout", sent=False, retryable=True,
-                        hint="Raise timeout if the vendor is slow to accept connections.")
+                       hint="Raise timeout if the vendor is slow to accept connections.")
 
     if isinstance(exc, _rex.ReadTimeout) or read_timeout is not None:
         return Failure(f"no response within the {timeout} s timeout", sent=True, retryable=True,
-                        hint="Raise timeout if the vendor is slow to answer.")
+                       hint="Raise timeout if the vendor is slow to answer.")
 
     if isinstance(exc, _rex.ContentDecodingError):
         return Failure("the response body could not be decoded (bad Content-Encoding)", sent=True,
-                        retryable=False)
+                       retryable=False)
 
     # RemoteDisconnected is a ConnectionResetError: test it first.
     if first(chain, RemoteDisconnected):
@@ -196,14 +196,14 @@ def classify(exc: Exception, *, timeout: float, proxy_shown) -> Failure:
         return Failure("the connection was reset", sent=True, retryable=True)
     if first(chain, BrokenPipeError):
         return Failure("the server closed the connection while the request was sent", sent=True,
-                        retryable=True)
+                       retryable=True)
     if first(chain, (IncompleteRead, _u3ex.ProtocolError)) or isinstance(exc, _rex.ChunkedEncodingError):
         return Failure("the connection broke before the whole response arrived", sent=True, retryable=True)
     if isinstance(exc, (_rex.InvalidURL, _rex.InvalidSchema, _rex.MissingSchema, _rex.InvalidHeader,
                         ValueError, TypeError)):
         # A URL or header requests refuses; its own text may quote the value.
         return Failure(f"the request could not be built ({type(exc).__name__})", sent=False,
-                        retryable=False)
+                       retryable=False)
     if isinstance(exc, _rex.ConnectionError) or first(chain, (HTTPException, OSError)):
         return Failure(f"connection error ({type(exc).__name__})", sent=True, retryable=True)
     return Failure(f"unexpected error ({type(exc).__name__})", sent=True, retryable=False)

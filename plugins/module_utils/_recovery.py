@@ -107,8 +107,8 @@ def write_recovery_file(path: str, record: dict, label: str = DIR_LABEL) -> str:
 
 def fallback_directory(cache_dir: str | None) -> str:
     """``<cache_dir>/../recovery``, created 0700 and checked like the cache directory itself."""
-    # Imported here: _token_cache imports nothing from this module, but keep the dependency one way.
-    from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import (  # pylint: disable=import-outside-toplevel
+    # Imported here: _cache_files imports nothing from this module, but keep the dependency one way.
+    from ansible_collections.apiauth.saas.plugins.module_utils._cache_files import (  # pylint: disable=import-outside-toplevel
         default_cache_dir,
     )
 

@@ -411,7 +411,7 @@ class SharedTier:
         key = key_from_mac(identity_doc, mac)
         master = layer.entry_master()
         ekey = memo_entry_key((KDF_LABEL_SHARED, layer.label, key, hashlib.sha256(master).digest()),
-                               lambda: derive_entry_key(master, mac, KDF_LABEL_SHARED))
+                              lambda: derive_entry_key(master, mac, KDF_LABEL_SHARED))
         return key, ekey
 
     def hit(self, key, ekey, identity_fp, min_ttl):
@@ -507,4 +507,4 @@ class SharedTier:
             return
         meta = dict(shared_metadata(meta, self._layer.hmac_key()), expires_at=expires_at, obtained_at=obtained_at)
         self._layer.write(key, seal_envelope(ekey, key, meta,
-                                              secret_part(record, expires_at, obtained_at, identity_fp)), ttl)
+                                             secret_part(record, expires_at, obtained_at, identity_fp)), ttl)

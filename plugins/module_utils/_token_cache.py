@@ -130,42 +130,34 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from ansible_collections.apiauth.saas.plugins.module_utils._cache_crypto import (  # noqa: F401 - names callers import from here
-    ENTRY_KEYS as _ENTRY_KEYS,
-    ENTRY_VERSION,
-    ENVELOPE_ALG,
+from ansible_collections.apiauth.saas.plugins.module_utils._cache_crypto import (
     HAS_CRYPTOGRAPHY,
     KDF_LABEL_FILE,
-    KDF_LABEL_SHARED,
     canonical_json,
-    client_ref,
     derive_entry_key,
-    envelope_metadata,
-    json_object,
     key_from_mac,
-    master_key,
     memo_entry_key,
-    open_envelope,
-    seal_envelope,
     secret_document as _secret_document,
     secret_mac as _secret_mac,
 )
-from ansible_collections.apiauth.saas.plugins.module_utils._cache_files import (  # noqa: F401 - names callers import from here
-    DERIVED_KEYS as _DERIVED_KEYS,
+from ansible_collections.apiauth.saas.plugins.module_utils._cache_crypto import (  # noqa: F401 pylint: disable=unused-import
+    ENTRY_KEYS as _ENTRY_KEYS,  # the process's entry keys; tests clear and count them here
+    client_ref,
+    envelope_metadata,
+    master_key,
+    open_envelope,
+)
+from ansible_collections.apiauth.saas.plugins.module_utils._cache_files import (
     ENTRY_SUFFIX,
-    HANDOFF_MAX_AGE,
-    HANDOFF_SUFFIX,
-    HMAC_KEY_NAME,
-    LAST_SWEEP as _LAST_SWEEP,
     LOCK_SUFFIX,
-    SALT_NAME,
-    SWEEP_INTERVAL,
-    SWEEP_LIMIT,
     FileStore,
     default_cache_dir,
-    list_entries,
-    parse_secret,
     secret_part,
+)
+from ansible_collections.apiauth.saas.plugins.module_utils._cache_files import (  # noqa: F401 pylint: disable=unused-import
+    DERIVED_KEYS as _DERIVED_KEYS,  # tests clear these here to derive again
+    LAST_SWEEP as _LAST_SWEEP,
+    list_entries,
 )
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     MissingLibraryError,
@@ -379,7 +371,7 @@ class TokenCache:
         if not HAS_CRYPTOGRAPHY:
             return None
         return memo_entry_key((KDF_LABEL_FILE, self._dir, key, self._master_id),
-                               lambda: derive_entry_key(self._master, mac, KDF_LABEL_FILE))
+                              lambda: derive_entry_key(self._master, mac, KDF_LABEL_FILE))
 
     def get_or_fetch(self, identity: dict, secrets, fetch, *, min_ttl: int = 0, force_refresh: bool = False,
                      progress: Progress | None = None):
@@ -428,7 +420,7 @@ class TokenCache:
                 hit = self._from_file(key, ekey, identity_fp, min_ttl)
             if wait_started is not None:
                 end_wait(progress, meta, wait_started, "process", hit is not None, lock_fd is not None,
-                               force_refresh)
+                         force_refresh)
             if hit is not None:
                 return hit
             if self._shared is not None:
@@ -565,8 +557,9 @@ def begin_wait(progress: Progress, meta: dict, where: str, limit: float) -> None
     progress.note(1, f"waiting for another {where} to get the {credential_label(meta)} "
                      f"(up to {limit:g} s)")
 
+
 def end_wait(progress: Progress, meta: dict, started: float, where: str, got: bool, in_time: bool,
-              force_refresh: bool = False) -> None:
+             force_refresh: bool = False) -> None:
     """Count the wait and say how it ended: the token arrived, or this process asks the vendor itself."""
     seconds = max(0.0, time.monotonic() - started)
     progress.paused(seconds)

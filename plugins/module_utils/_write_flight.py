@@ -44,22 +44,6 @@ import json
 import os
 import time
 
-from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
-    ApiAuthError,
-    CacheError,
-    HandOffUnreadable,
-    MissingLibraryError,
-    Progress,
-)
-from ansible_collections.apiauth.saas.plugins.module_utils._fileio import (
-    LockTimeout,
-    atomic_write,
-    ensure_private_dir,
-    lock_exclusive,
-    read_private_file,
-    unlink_quietly,
-)
-from ansible_collections.apiauth.saas.plugins.module_utils._shared_cache import shared_layer
 from ansible_collections.apiauth.saas.plugins.module_utils._cache_crypto import (
     HAS_CRYPTOGRAPHY,
     as_fernet_key,
@@ -72,12 +56,28 @@ from ansible_collections.apiauth.saas.plugins.module_utils._cache_crypto import 
     seal_envelope,
     unb64,
 )
-from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import (
+from ansible_collections.apiauth.saas.plugins.module_utils._cache_files import (
     HANDOFF_MAX_AGE,
     HANDOFF_SUFFIX,
-    SharedUnavailable,
     default_cache_dir,
 )
+from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
+    ApiAuthError,
+    CacheError,
+    HandOffUnreadable,
+    MissingLibraryError,
+    Progress,
+    SharedUnavailable,
+)
+from ansible_collections.apiauth.saas.plugins.module_utils._fileio import (
+    LockTimeout,
+    atomic_write,
+    ensure_private_dir,
+    lock_exclusive,
+    read_private_file,
+    unlink_quietly,
+)
+from ansible_collections.apiauth.saas.plugins.module_utils._shared_cache import shared_layer
 
 SHARED_HANDOFF_LABEL = b"apiauth.saas hand-off record, shared layer"
 
