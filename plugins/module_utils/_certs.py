@@ -16,17 +16,15 @@ from __future__ import annotations
 import datetime
 import importlib.util
 import os
-import re
 import stat
 
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import KeyMaterialError, MissingLibraryError
+from ansible_collections.apiauth.saas.plugins.module_utils._pem import first_pem_block, read_material
 
 # cryptography is imported where a certificate is read, not with this module: the token lookups import
 # this module for key_file_warnings on every call, and loading X.509 support would cost each new worker
 # process more than the rest of a cached token's path (docs/benchmarks.md).
 HAS_CRYPTOGRAPHY = importlib.util.find_spec("cryptography") is not None
-
-_PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
 
 
 def load_certificate(path: str, *, what: str):
@@ -34,16 +32,15 @@ def load_certificate(path: str, *, what: str):
     if not HAS_CRYPTOGRAPHY:
         raise MissingLibraryError("cryptography", f"to check the {what}")
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(1024 * 1024 + 1)
+        data = read_material(path)
     except OSError as exc:
         raise KeyMaterialError(f"Cannot read the {what} {path}: {exc.strerror or exc}.") from None
     from cryptography import x509  # pylint: disable=import-outside-toplevel
 
-    match = _PEM_CERT.search(data)
+    block = first_pem_block(data, "CERTIFICATE")
     try:
-        if match:
-            return x509.load_pem_x509_certificate(match.group(0))
+        if block:
+            return x509.load_pem_x509_certificate(block)
         return x509.load_der_x509_certificate(data)
     except ValueError:
         raise KeyMaterialError(

@@ -32,7 +32,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 
-from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError
+from ansible_collections.apiauth.saas.plugins.module_utils._errors import FormatRefused
 
 try:
     import yaml
@@ -51,14 +51,6 @@ _YAML_LINE_BREAKS = re.compile("[\x85\u2028\u2029]")
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9_.-]+\Z")
 _NAME_SHOWN_MAX = 60
 _MISSING = object()
-
-
-class FormatRefused(ApiAuthError):
-    """Values or names that a format cannot carry. ``problems`` name each one, never a value."""
-
-    def __init__(self, problems: Sequence[str]) -> None:
-        self.problems = list(problems)
-        super().__init__(" ".join(self.problems))
 
 
 def show_name(name: object) -> str:

@@ -33,15 +33,15 @@ import os
 import re
 import stat
 
+from ansible_collections.apiauth.saas.plugins.module_utils._cache_files import default_cache_dir, list_entries
 from ansible_collections.apiauth.saas.plugins.module_utils._certs import (
     certificate_matches_key,
     certificate_validity,
     key_file_warning,
     load_certificate,
 )
-from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError, OptionError
+from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError, OptionError, ReportError
 from ansible_collections.apiauth.saas.plugins.module_utils._fileio import O_CLOEXEC, O_NOFOLLOW, read_limited
-from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import default_cache_dir, list_entries
 
 try:
     from cryptography import x509
@@ -97,10 +97,6 @@ ARGUMENT_SPEC = {
     "warn_days": {"type": "int", "default": 30},
     "fail_on": {"type": "str", "default": "expiring", "choices": list(FAIL_ON)},
 }
-
-
-class ReportError(ApiAuthError):
-    """Something the report was told to read cannot be listed at all."""
 
 
 def iso(moment: datetime.datetime | None) -> str | None:

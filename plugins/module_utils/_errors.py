@@ -25,6 +25,7 @@ import hashlib
 import json
 import re
 import urllib.parse
+from collections.abc import Sequence
 
 REDACTED = "********"
 
@@ -115,6 +116,49 @@ class MissingLibraryError(ApiAuthError):
             hint="Install the collection's requirements.txt into the Python that runs Ansible.",
         )
         self.library = library
+
+
+class SharedUnavailable(Exception):
+    """Raised by a shared layer whose server cannot be reached now; the cache goes on without it.
+
+    Not an ApiAuthError on purpose: it never reaches the user, the cache catches it and warns.
+    """
+
+
+class UnsafePathError(ApiAuthError):
+    """A directory or file that must not hold a secret: a link, another user's, open to others."""
+
+
+class LockTimeout(Exception):
+    """The lock stayed held by another process for longer than the caller would wait."""
+
+
+class FormatRefused(ApiAuthError):
+    """Values or names that a format cannot carry. ``problems`` name each one, never a value."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__(" ".join(self.problems))
+
+
+class ReportError(ApiAuthError):
+    """Something the report was told to read cannot be listed at all."""
+
+
+class HandOffUnreadable(ApiAuthError):
+    """A recent hand-off record exists but cannot be read: another run may just have made the secret."""
+
+
+class RecoveryFileError(ApiAuthError):
+    """The recovery file could not be written; the message says where the secret is safe, if anywhere."""
+
+
+class GraphQLError(ApiAuthError):
+    """THRIVE answered HTTP 200 with a GraphQL ``errors`` array."""
+
+
+class CheckModeSkip(ApiAuthError):
+    """Check mode: a request that could change server state was not sent."""
 
 
 def fingerprint(value: str | bytes, length: int = 12) -> str:

@@ -31,15 +31,11 @@ import os
 import stat
 import time
 
-from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError
+from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError, LockTimeout, UnsafePathError
 
 O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 TMP_SUFFIX = ".tmp"
-
-
-class UnsafePathError(ApiAuthError):
-    """A directory or file that must not hold a secret: a link, another user's, open to others."""
 
 
 def fsync_dir(path: str) -> None:
@@ -253,10 +249,6 @@ def read_limited(fd: int, limit: int) -> bytes | None:
         if total > limit:
             return None
         chunks.append(chunk)
-
-
-class LockTimeout(Exception):
-    """The lock stayed held by another process for longer than the caller would wait."""
 
 
 def lock_exclusive(path: str, timeout: float, *, on_wait=None) -> tuple:

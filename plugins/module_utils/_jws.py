@@ -30,6 +30,7 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     MissingLibraryError,
     OptionError,
 )
+from ansible_collections.apiauth.saas.plugins.module_utils._pem import MAX_MATERIAL_BYTES, read_material
 
 # cryptography is imported by the code that signs or reads a key, not with this module: the option specs
 # import it for SUPPORTED_ALGORITHMS on every token call, and a cached token needs no signing, while each
@@ -45,7 +46,7 @@ MIN_LIFETIME = 1
 MAX_LIFETIME = 600
 
 # A private key file is a few kilobytes at most; refuse to slurp anything huge.
-_MAX_KEY_FILE_BYTES = 1024 * 1024
+_MAX_KEY_FILE_BYTES = MAX_MATERIAL_BYTES
 
 _PATH_OPTION = "private_key_path"
 _CONTENT_OPTION = "private_key_content"
@@ -367,8 +368,7 @@ def _read_key_file(path):
     try:
         if os.path.isdir(path):
             raise KeyMaterialError(f"Cannot read {where}: it is a directory, not a key file.")
-        with open(path, "rb") as handle:
-            data = handle.read(_MAX_KEY_FILE_BYTES + 1)
+        data = read_material(path, _MAX_KEY_FILE_BYTES)
     except FileNotFoundError:
         raise KeyMaterialError(f"Cannot read {where}: no such file.") from None
     except PermissionError:

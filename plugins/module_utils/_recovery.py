@@ -27,7 +27,7 @@ import os
 import stat
 import time
 
-from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError
+from ansible_collections.apiauth.saas.plugins.module_utils._errors import RecoveryFileError
 from ansible_collections.apiauth.saas.plugins.module_utils._fileio import (
     atomic_write,
     ensure_private_dir,
@@ -37,10 +37,6 @@ from ansible_collections.apiauth.saas.plugins.module_utils._fileio import (
 
 DIR_LABEL = "The directory of recovery_file"
 FALLBACK_LABEL = "The fallback recovery directory (beside cache_dir)"
-
-
-class RecoveryFileError(ApiAuthError):
-    """The recovery file could not be written; the message says where the secret is safe, if anywhere."""
 
 
 def _absolute(path: str) -> str:
@@ -111,8 +107,8 @@ def write_recovery_file(path: str, record: dict, label: str = DIR_LABEL) -> str:
 
 def fallback_directory(cache_dir: str | None) -> str:
     """``<cache_dir>/../recovery``, created 0700 and checked like the cache directory itself."""
-    # Imported here: _token_cache imports nothing from this module, but keep the dependency one way.
-    from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import (  # pylint: disable=import-outside-toplevel
+    # Imported here: _cache_files imports nothing from this module, but keep the dependency one way.
+    from ansible_collections.apiauth.saas.plugins.module_utils._cache_files import (  # pylint: disable=import-outside-toplevel
         default_cache_dir,
     )
 

@@ -9,8 +9,13 @@ Several job runners (AWX or Automation Platform jobs, each in a fresh
 container with an empty home, or CI workers) that ask for the same token meet
 here, so a fleet of jobs makes one token request per credential per freshness
 window. ``TokenCache`` consults this layer after memory and its own directory
-and before the network (its ``_single_flight`` drives the lock below); nothing
-here makes an HTTP request.
+and before the network, through ``SharedTier`` (its single flight drives the
+lock below); nothing here makes an HTTP request.
+
+Why ``SharedTier`` lives here and not in ``_token_cache``: it is all the cache
+knows about the shared layer (its keys, hits and single flight across
+controllers), and like ``RedisLayer`` it is loaded only when a shared backend
+is configured, never on a token served from the file cache.
 
 Keys
     ``apiauth.saas:v1:entry:<key>``, ``apiauth.saas:v1:lock:<key>`` and
@@ -24,7 +29,7 @@ Keys
     it belongs to.
 
 Entries
-    The file layer's envelope (see ``_token_cache``): clear metadata, the
+    The file layer's envelope (see ``_cache_crypto``): clear metadata, the
     token record AES-256-GCM-encrypted under a key derived (HKDF-SHA256) from
     the shared master key AND the keyed hash of the credential's secret, so
     the encryption key, the Redis password and a dump of the server together
@@ -64,16 +69,33 @@ import threading
 import time
 from urllib.parse import unquote, urlsplit
 
+from ansible_collections.apiauth.saas.plugins.module_utils._cache_crypto import (
+    HAS_CRYPTOGRAPHY,
+    KDF_LABEL_SHARED,
+    client_ref,
+    derive_entry_key,
+    hkdf,
+    key_from_mac,
+    master_key,
+    memo_entry_key,
+    open_envelope,
+    seal_envelope,
+    secret_document,
+    secret_mac,
+)
+from ansible_collections.apiauth.saas.plugins.module_utils._cache_files import parse_secret, secret_part
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     CacheError,
     MissingLibraryError,
     OptionError,
     Redactor,
+    SharedUnavailable,
 )
 from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import (
-    HAS_CRYPTOGRAPHY,
-    SharedUnavailable,
-    master_key,
+    CacheResult,
+    begin_wait,
+    call_fetch,
+    end_wait,
 )
 
 BACKENDS = ("file", "redis")
@@ -125,12 +147,7 @@ def _url_password(url: str):
 
 
 def _hkdf(master: bytes, purpose: bytes) -> bytes:
-    # cryptography is imported where it is used: RedisLayer refuses to exist without it.
-    from cryptography.hazmat.primitives import hashes  # pylint: disable=import-outside-toplevel
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF  # pylint: disable=import-outside-toplevel
-
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                info=b"apiauth.saas shared token cache v1 " + purpose).derive(master)
+    return hkdf(master, b"apiauth.saas shared token cache v1 " + purpose)
 
 
 class RedisLayer:
@@ -347,3 +364,147 @@ def shared_layer(params: dict):
         return None
     return RedisLayer(url=params.get("cache_redis_url") or "", password=params.get("cache_redis_password") or None,
                       encryption_key=params.get("cache_encryption_key") or None)
+
+
+# -- the cache's use of the shared layer ----------------------------------------------------------------------
+
+
+# Growing sleeps of a runner waiting for another runner's fetch.
+_SHARED_POLL_FIRST = 0.02
+_SHARED_POLL_MAX = 0.25
+
+
+def _shared_poll_delays():
+    """Growing sleeps between two looks at an entry another controller is fetching."""
+    delay = _SHARED_POLL_FIRST
+    while True:
+        yield delay
+        delay = min(delay * 2, _SHARED_POLL_MAX)
+
+
+def shared_metadata(meta: dict, hmac_key: bytes) -> dict:
+    """``meta`` for the shared layer: the client id replaced by its ``client_ref`` (see the module docstring)."""
+    client_id = meta.get("client_id")
+    return dict(meta, client_id=None, client_ref=None if client_id is None else client_ref(hmac_key, client_id))
+
+
+class SharedTier:
+    """The shared layer as the cache uses it: its keys, its hits, and the single flight across controllers."""
+
+    def __init__(self, layer, clock) -> None:
+        # A _shared_cache.RedisLayer (or anything with its methods).
+        self._layer = layer
+        self._clock = clock
+
+    def _fresh(self, expires_at, min_ttl) -> bool:
+        return expires_at is not None and expires_at - float(self._clock()) >= min_ttl
+
+    def locate(self, identity_doc: bytes, secrets) -> tuple:
+        """(shared key, AES key of its entry).
+
+        The shared layer's own HMAC key, derived from the encryption key: the
+        directory's random one differs on every runner. The entry key needs the
+        secret's keyed hash as well, so the encryption key alone opens nothing.
+        """
+        layer = self._layer
+        mac = secret_mac(secret_document(secrets), layer.hmac_key())
+        key = key_from_mac(identity_doc, mac)
+        master = layer.entry_master()
+        ekey = memo_entry_key((KDF_LABEL_SHARED, layer.label, key, hashlib.sha256(master).digest()),
+                              lambda: derive_entry_key(master, mac, KDF_LABEL_SHARED))
+        return key, ekey
+
+    def hit(self, key, ekey, identity_fp, min_ttl):
+        raw = self._layer.read(key)
+        secret = None if raw is None else open_envelope(raw, ekey, key)
+        document = None if secret is None else parse_secret(secret)
+        if document is None or document["identity_fp"] != identity_fp:
+            return None
+        if not self._fresh(document["expires_at"], min_ttl):
+            return None
+        return CacheResult(document["record"], "shared", document["expires_at"], False)
+
+    def fetch(self, identity_doc, secrets, identity_fp, fetch, min_ttl, force_refresh, meta, progress, wait_limit):
+        """(record, expires_at, obtained_at, source, warnings) from the shared layer or one fetch.
+
+        Called with this process's lock of the key held. A shared layer that
+        cannot be reached costs a warning: the token is fetched all the same
+        (once: a fetch made before the trouble is kept).
+        """
+        layer = self._layer
+        fetched: list = []
+
+        def fetch_once():
+            if not fetched:
+                record, expires_at = call_fetch(fetch)
+                fetched.append((record, expires_at, float(self._clock())))
+            return fetched[0]
+
+        if layer.is_down():
+            return fetch_once() + ("network", [layer.unavailable_warning(None)])
+        try:
+            key, ekey = self.locate(identity_doc, secrets)
+            return self._single_flight(key, ekey, identity_fp, fetch_once, min_ttl, force_refresh, meta,
+                                       progress, wait_limit) + ([],)
+        except SharedUnavailable as exc:
+            layer.mark_down()
+            return fetch_once() + ("network", [layer.unavailable_warning(str(exc))])
+
+    def _single_flight(self, key, ekey, identity_fp, fetch_once, min_ttl, force_refresh, meta, progress,
+                       wait_limit):
+        """One runner fetches while the others wait for its entry; see the module docstring."""
+        layer = self._layer
+        deadline = time.monotonic() + wait_limit
+        delays = _shared_poll_delays()
+        wait_started = None
+        where = f"runner (through the shared cache at {layer.label})"
+
+        def finish_wait(got: bool, gave_up: bool = False) -> None:
+            if wait_started is not None:
+                end_wait(progress, meta, wait_started, where, got, not gave_up, force_refresh)
+
+        while True:
+            if not force_refresh:
+                hit = self.hit(key, ekey, identity_fp, min_ttl)
+                if hit is not None:
+                    finish_wait(True)
+                    return hit.record, hit.expires_at, float(self._clock()), "shared"
+            token = layer.acquire(key)
+            if token is not None:
+                try:
+                    if not force_refresh:
+                        hit = self.hit(key, ekey, identity_fp, min_ttl)
+                        if hit is not None:
+                            finish_wait(True)
+                            return hit.record, hit.expires_at, float(self._clock()), "shared"
+                    finish_wait(False)
+                    record, expires_at, obtained_at = fetch_once()
+                    self._share(key, ekey, meta, identity_fp, record, expires_at, obtained_at)
+                    return record, expires_at, obtained_at, "network"
+                finally:
+                    try:
+                        layer.release(key, token)
+                    except SharedUnavailable:
+                        pass  # the lock expires on its own
+            if time.monotonic() >= deadline:
+                # Waited long enough for another runner: fetch, and share what we got.
+                finish_wait(False, gave_up=True)
+                record, expires_at, obtained_at = fetch_once()
+                self._share(key, ekey, meta, identity_fp, record, expires_at, obtained_at)
+                return record, expires_at, obtained_at, "network"
+            if layer.lock_state(key) == "held":
+                if wait_started is None:
+                    wait_started = time.monotonic()
+                    begin_wait(progress, meta, where, wait_limit)
+                time.sleep(next(delays))
+
+    def _share(self, key, ekey, meta, identity_fp, record, expires_at, obtained_at) -> None:
+        if expires_at is None:
+            self._layer.delete(key)  # superseded, and this one cannot be served
+            return
+        ttl = expires_at - float(self._clock())
+        if ttl <= 0:
+            return
+        meta = dict(shared_metadata(meta, self._layer.hmac_key()), expires_at=expires_at, obtained_at=obtained_at)
+        self._layer.write(key, seal_envelope(ekey, key, meta,
+                                             secret_part(record, expires_at, obtained_at, identity_fp)), ttl)

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     ApiAuthError,
+    GraphQLError,
     OptionError,
     ResponseFormatError,
     TransportError,
@@ -65,10 +66,6 @@ ADMIN_TOKEN_HELP = (
 # An admin token with less than this left is treated as expired: the request
 # could otherwise be refused half-way.
 ADMIN_TOKEN_MARGIN = 30
-
-
-class GraphQLError(ApiAuthError):
-    """THRIVE answered HTTP 200 with a GraphQL ``errors`` array."""
 
 
 def _b64url_json(segment: str):

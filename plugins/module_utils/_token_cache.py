@@ -47,7 +47,7 @@ Encryption (needs ``cryptography``, a dependency of ansible-core)
     tokens to whoever holds the fleet's key), a dump of the directory opens
     nothing without the secret, and a rotated secret never decrypts an old
     entry. The derived key is kept in memory per credential and process
-    (``_ENTRY_KEYS``): a warm hit costs no derivation after the first.
+    (``_cache_crypto.ENTRY_KEYS``): a warm hit costs no derivation after the first.
     Without ``cryptography`` nothing is written to disk: tokens stay in memory.
 
     An honest limit: the keyed hash is only as strong as the secret. Whoever
@@ -55,6 +55,9 @@ Encryption (needs ``cryptography``, a dependency of ansible-core)
     test guesses of a weak password offline against the entry names, as they
     always could; client secrets, secret keys and private keys are not
     guessable, user passwords may be.
+
+    The cryptography itself (master key, scrypt, HKDF, the envelope) is in
+    ``_cache_crypto``, shared with the revoke spool and the write hand-off.
 
 Entries (format 2, ``ENTRY_VERSION``)
     One JSON envelope per entry: ``{"v": 2, "alg": "A256GCM", "meta": {...},
@@ -105,119 +108,79 @@ Cleanup
     absent entries older than a day (only while it holds their lock, and
     lockers check that the file they locked is still the one in the
     directory).
+
+Modules
+    Split by concern, so that each part can be read alone: ``_cache_crypto``
+    (keys and envelope), ``_cache_files`` (the directory: entries, key files,
+    sweep, listing) and this module, which decides: the memory layer, the
+    order of the layers and the lock and single flight of this controller.
+    ``_shared_cache.SharedTier`` runs the single flight across controllers,
+    loaded only with a shared backend.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
-import errno
-import fcntl
 import hashlib
-import hmac
 import json
 import math
 import os
-import stat
 import threading
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from ansible_collections.apiauth.saas.plugins.module_utils._cache_crypto import (
+    HAS_CRYPTOGRAPHY,
+    KDF_LABEL_FILE,
+    canonical_json,
+    derive_entry_key,
+    key_from_mac,
+    memo_entry_key,
+    secret_document as _secret_document,
+    secret_mac as _secret_mac,
+)
+from ansible_collections.apiauth.saas.plugins.module_utils._cache_crypto import (  # noqa: F401 pylint: disable=unused-import
+    ENTRY_KEYS as _ENTRY_KEYS,  # the process's entry keys; tests clear and count them here
+    client_ref,
+    envelope_metadata,
+    master_key,
+    open_envelope,
+)
+from ansible_collections.apiauth.saas.plugins.module_utils._cache_files import (
+    ENTRY_SUFFIX,
+    LOCK_SUFFIX,
+    FileStore,
+    default_cache_dir,
+    secret_part,
+)
+from ansible_collections.apiauth.saas.plugins.module_utils._cache_files import (  # noqa: F401 pylint: disable=unused-import
+    DERIVED_KEYS as _DERIVED_KEYS,  # tests clear these here to derive again
+    LAST_SWEEP as _LAST_SWEEP,
+    list_entries,
+)
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
-    CacheError,
     MissingLibraryError,
     OptionError,
     Progress,
+    SharedUnavailable,
     fingerprint,
 )
-from ansible_collections.apiauth.saas.plugins.module_utils._fileio import (
-    O_CLOEXEC,
-    O_NOFOLLOW,
-    TMP_SUFFIX,
-    LockTimeout,
-    ensure_private_dir,
-    fsync_dir,
-    lock_exclusive,
-    read_limited,
-    unlink_quietly,
-    write_new_tmp,
-)
+from ansible_collections.apiauth.saas.plugins.module_utils._fileio import LockTimeout, lock_exclusive
 
-try:
-    from cryptography.exceptions import InvalidTag
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-except ImportError:  # pragma: no cover - depends on the controller
-    HAS_CRYPTOGRAPHY = False
-else:
-    HAS_CRYPTOGRAPHY = True
-
-# 1: the whole document in one Fernet token (or in clear without a key), under the cache
-# encryption key alone. 2: an envelope (see the module docstring). Version 1 entries are
-# never read again: a miss, refetched and overwritten, and swept.
-ENTRY_VERSION = 2
-ENVELOPE_ALG = "A256GCM"
-_NONCE_BYTES = 12
-# HKDF "info" labels: one derived key never serves two purposes.
-KDF_LABEL_FILE = b"apiauth.saas token cache v2: entry key, file layer"
-KDF_LABEL_SHARED = b"apiauth.saas token cache v2: entry key, shared layer"
 META_FIELDS = ("vendor", "host", "client_id", "expires_at", "obtained_at")
-ENTRY_SUFFIX = ".entry"
-LOCK_SUFFIX = ".lock"
-HMAC_KEY_NAME = ".hmac_key"
-# Hand-off records of writes that make a secret (``_write_flight``), kept in the same directory.
-HANDOFF_SUFFIX = ".handoff"
-HANDOFF_MAX_AGE = 600.0
-SALT_NAME = ".salt"
 
 # How long a caller waits for another process's fetch before fetching itself.
 LOCK_TIMEOUT = 120.0
 # How long a caller waits for another controller's fetch through the shared layer.
 SHARED_WAIT_LIMIT = 130.0
-_SHARED_POLL_FIRST = 0.02
-_SHARED_POLL_MAX = 0.25
-# Cleanup bounds (see the module docstring).
-SWEEP_INTERVAL = 3600.0
-SWEEP_LIMIT = 512
-_DAY = 86400.0
-_STALE_UNREADABLE = 7 * _DAY
-_STALE_TMP = 3600.0
-# An entry file larger than this is not a token entry; it is treated as a miss.
-_MAX_ENTRY_BYTES = 1024 * 1024
-
-_SCRYPT_N = 2**14
-_SCRYPT_R = 8
-_SCRYPT_P = 1
 
 # Shared by every TokenCache of the process: (directory, key) -> (record, expires_at).
 _MEMORY: dict = {}
-# directory -> HMAC key bytes; (directory, passphrase digest) -> 32-byte master key.
-_HMAC_KEYS: dict = {}
-_DERIVED_KEYS: dict = {}
-# (label, cache key, master key digest) -> 32-byte entry key: HKDF runs once per credential and process.
-_ENTRY_KEYS: dict = {}
-# directory -> time.monotonic() of the last sweep.
-_LAST_SWEEP: dict = {}
 _STATE_LOCK = threading.Lock()
 # Keys computed by a disabled cache (no file I/O allowed) use this instead of
 # the directory's key: stable inside the process, meaningless outside it.
 _EPHEMERAL_HMAC_KEY = os.urandom(32)
-
-
-class SharedUnavailable(Exception):
-    """Raised by a shared layer whose server cannot be reached now; the cache goes on without it."""
-
-
-def _shared_poll_delays():
-    """Growing sleeps between two looks at an entry another controller is fetching."""
-    delay = _SHARED_POLL_FIRST
-    while True:
-        yield delay
-        delay = min(delay * 2, _SHARED_POLL_MAX)
 
 
 @dataclass
@@ -231,188 +194,22 @@ class CacheResult:
     warnings: list = field(default_factory=list)
 
 
-def default_cache_dir() -> str:
-    """``$XDG_CACHE_HOME/apiauth.saas/tokens``, else ``~/.cache/apiauth.saas/tokens``."""
-    base = os.environ.get("XDG_CACHE_HOME", "")
-    # The XDG spec says to ignore a relative value.
-    if not base or not os.path.isabs(base):
-        base = os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "apiauth.saas", "tokens")
-
-
 def clear_memory() -> None:
     """Forget every token held in this process's memory layer (tests, reloads)."""
     with _STATE_LOCK:
         _MEMORY.clear()
 
 
-def _canonical(value) -> bytes:
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
-
-
 def _canonical_identity(identity) -> bytes:
     if not isinstance(identity, dict):
         raise OptionError("The token cache identity must be a dictionary.")
     try:
-        return _canonical(identity)
+        return canonical_json(identity)
     except (TypeError, ValueError):
         raise OptionError(
             "The token cache identity must hold only JSON values (text, numbers, booleans, "
             "null, lists and dictionaries with text keys)."
         ) from None
-
-
-def _secret_document(secrets) -> bytes:
-    if isinstance(secrets, (str, bytes)) or not isinstance(secrets, (list, tuple)):
-        raise OptionError("The token cache secrets must be a list of text values or nulls.")
-    parts = []
-    for secret in secrets:
-        if secret is None:
-            parts.append(None)
-        elif isinstance(secret, str):
-            parts.append(["s", secret])
-        elif isinstance(secret, (bytes, bytearray)):
-            parts.append(["b", base64.b64encode(bytes(secret)).decode("ascii")])
-        else:
-            raise OptionError("The token cache secrets must be a list of text values or nulls.")
-    return _canonical(parts)
-
-
-def _secret_mac(secrets_doc: bytes, hmac_key: bytes) -> bytes:
-    """The keyed hash of the secret material: what the cache key and the entry key are made from."""
-    return hmac.new(hmac_key, secrets_doc, hashlib.sha256).digest()
-
-
-def _key_from_mac(identity_doc: bytes, mac: bytes) -> str:
-    outer = b'{"identity":' + identity_doc + b',"secrets":"' + mac.hex().encode("ascii") + b'","v":1}'
-    return hashlib.sha256(outer).hexdigest()
-
-
-def _compute_key(identity_doc: bytes, secrets_doc: bytes, hmac_key: bytes) -> str:
-    return _key_from_mac(identity_doc, _secret_mac(secrets_doc, hmac_key))
-
-
-# -- entry encryption (shared by the file layer, the shared layer and the revoke_at_end spool) ----
-
-
-def master_key(encryption_key: str, salt) -> bytes:
-    """32 bytes of key material from ``cache_encryption_key``.
-
-    A Fernet key is taken as it is (its 32 bytes); any other text is a
-    passphrase stretched with scrypt over ``salt()`` (called only then, so a
-    Fernet key needs no salt anywhere).
-    """
-    fernet_key = _as_fernet_key(encryption_key)
-    if fernet_key is not None:
-        return base64.urlsafe_b64decode(fernet_key)
-    kdf = Scrypt(salt=salt(), length=32, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P)
-    return kdf.derive(encryption_key.encode("utf-8"))
-
-
-def derive_entry_key(master: bytes | None, mac: bytes, label: bytes) -> bytes:
-    """The AES-256 key of one credential's entries: HKDF-SHA256 over the master key AND the secret's keyed hash.
-
-    Neither input alone is enough: the master key (``cache_encryption_key``) is
-    the same for every credential of a fleet, and the keyed hash needs the
-    credential's secret. Without a master key (a local cache without
-    ``cache_encryption_key``) the entry is still unreadable to whoever lacks
-    the secret. ``label`` keeps the keys of different layers apart.
-    """
-    ikm = (master if master else b"\0" * 32) + mac
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(ikm)
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode("ascii")
-
-
-def _unb64(text) -> bytes | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        return base64.urlsafe_b64decode(text.encode("ascii"))
-    except (ValueError, UnicodeEncodeError, binascii.Error):
-        return None
-
-
-def _aad(name: str, meta: dict) -> bytes:
-    # The clear metadata and the entry's name are authenticated with the
-    # ciphertext: an edited expiry or an entry copied under another name does
-    # not decrypt.
-    return _canonical({"v": ENTRY_VERSION, "name": name, "meta": meta})
-
-
-def seal_envelope(key: bytes, name: str, meta: dict, secret: dict) -> bytes:
-    """An envelope: ``meta`` in clear, ``secret`` encrypted (AES-256-GCM) under ``key``, both bound to ``name``."""
-    nonce = os.urandom(_NONCE_BYTES)
-    ciphertext = AESGCM(key).encrypt(nonce, _canonical(secret), _aad(name, meta))
-    return _canonical({"v": ENTRY_VERSION, "alg": ENVELOPE_ALG, "meta": meta, "nonce": _b64(nonce),
-                       "ct": _b64(ciphertext)})
-
-
-def json_object(raw) -> dict | None:
-    """``raw`` parsed as one JSON object, or None for anything else (empty, another format, damaged)."""
-    if not raw or raw[:1] != b"{":
-        return None
-    try:
-        document = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return None
-    return document if isinstance(document, dict) else None
-
-
-def _envelope(raw: bytes):
-    """The parsed envelope document (not decrypted), or None for anything else (an older format too)."""
-    document = json_object(raw)
-    if document is None or document.get("v") != ENTRY_VERSION or document.get("alg") != ENVELOPE_ALG:
-        return None
-    meta = document.get("meta")
-    if not isinstance(meta, dict) or not isinstance(document.get("ct"), str) or \
-            not isinstance(document.get("nonce"), str):
-        return None
-    return document
-
-
-def open_envelope(raw: bytes, key: bytes, name: str):
-    """The decrypted secret part of an envelope, or None: another format, key or name, or damaged."""
-    document = _envelope(raw)
-    if document is None:
-        return None
-    nonce, ciphertext = _unb64(document["nonce"]), _unb64(document["ct"])
-    if nonce is None or ciphertext is None or len(nonce) != _NONCE_BYTES:
-        return None
-    try:
-        plain = AESGCM(key).decrypt(nonce, ciphertext, _aad(name, document["meta"]))
-    except (InvalidTag, ValueError, TypeError):
-        return None
-    try:
-        secret = json.loads(plain.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return None
-    return secret if isinstance(secret, dict) else None
-
-
-def envelope_metadata(raw: bytes) -> dict | None:
-    """The clear metadata of an envelope, without decrypting anything; None for anything but an envelope.
-
-    Not authenticated until the entry is decrypted: good for a report, not for
-    deciding to serve a token.
-    """
-    document = _envelope(raw)
-    if document is None:
-        return None
-    meta = document["meta"]
-    out = {}
-    for name in ("vendor", "host", "client_id", "client_ref"):
-        value = meta.get(name)
-        out[name] = value if isinstance(value, str) else None
-    for name in ("expires_at", "obtained_at"):
-        value = meta.get(name)
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-        out[name] = float(value) if ok else None
-    return out
 
 
 def entry_metadata(identity: dict, expires_at, obtained_at) -> dict:
@@ -463,60 +260,6 @@ def credential_label(meta: dict) -> str:
     return text
 
 
-def client_ref(hmac_key: bytes, client_id: str) -> str:
-    """A keyed hash naming a client without showing its id: what the shared layer keeps instead of the id."""
-    return "hmac-sha256:" + hmac.new(hmac_key, b"client_id\0" + client_id.encode("utf-8"), hashlib.sha256).hexdigest()
-
-
-def shared_metadata(meta: dict, hmac_key: bytes) -> dict:
-    """``meta`` for the shared layer: the client id replaced by its ``client_ref`` (see the module docstring)."""
-    client_id = meta.get("client_id")
-    return dict(meta, client_id=None, client_ref=None if client_id is None else client_ref(hmac_key, client_id))
-
-
-def list_entries(cache_dir: str | None = None) -> list:
-    """The clear metadata of every entry in a cache directory, without any key; nothing is decrypted.
-
-    One dict per entry in the current format: ``key`` (the entry's name),
-    ``vendor``, ``host``, ``client_id``, ``expires_at``, ``obtained_at`` (epoch
-    seconds or None). Entries of an older format, damaged files, symlinks and
-    anything larger than an entry are left out. A missing directory has none.
-    """
-    directory = os.path.abspath(os.path.expanduser(cache_dir or default_cache_dir()))
-    found = []
-    try:
-        names = sorted(os.listdir(directory))
-    except (FileNotFoundError, NotADirectoryError):
-        return found
-    except OSError as err:
-        raise CacheError(f"Cannot list the token cache directory {directory}: {err.strerror}.",
-                         hint="Check that it is a directory you own.") from None
-    for name in names:
-        if not name.endswith(ENTRY_SUFFIX) or name.startswith("."):
-            continue
-        raw = _read_small_file(os.path.join(directory, name))
-        meta = None if raw is None else envelope_metadata(raw)
-        if meta is not None:
-            found.append(dict(meta, key=name[: -len(ENTRY_SUFFIX)]))
-    return found
-
-
-def _read_small_file(path: str):
-    """The bytes of a regular file (never through a symlink), or None: absent, not regular, too large."""
-    try:
-        fd = os.open(path, os.O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-    except OSError:
-        return None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        return read_limited(fd, _MAX_ENTRY_BYTES)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-
-
 def _check_expires_at(value):
     if value is None:
         return None
@@ -526,6 +269,24 @@ def _check_expires_at(value):
     if not math.isfinite(value):
         return None
     return value
+
+
+def call_fetch(fetch):
+    """``fetch()``'s ``(record, expires_at)``, checked and made JSON-only; what it raises propagates."""
+    result = fetch()
+    if not isinstance(result, tuple) or len(result) != 2:
+        raise TypeError("fetch() must return a (record, expires_at) tuple")
+    record, expires_at = result
+    if not isinstance(record, dict):
+        raise TypeError("fetch() must return the token record as a dict")
+    expires_at = _check_expires_at(expires_at)
+    try:
+        # Same round trip a file hit goes through, so every layer hands out
+        # an equal, independent, JSON-only dict.
+        record = json.loads(json.dumps(record, allow_nan=False))
+    except (TypeError, ValueError):
+        raise TypeError("fetch() must return a token record made of JSON values") from None
+    return record, expires_at
 
 
 class TokenCache:
@@ -549,6 +310,13 @@ class TokenCache:
         self._clock = clock
         # A _shared_cache.RedisLayer (or anything with its methods), or None.
         self._shared = shared if self._enabled else None
+        self._files = FileStore(self._dir)
+        self._tier = None
+        if self._shared is not None:
+            # Imported only with a shared layer: a token served from the file cache loads no Redis code.
+            from ansible_collections.apiauth.saas.plugins.module_utils._shared_cache import SharedTier  # pylint: disable=import-outside-toplevel
+
+            self._tier = SharedTier(self._shared, clock)
         # cache_encryption_key until _prepare turns it into the master key (a
         # passphrase needs the directory's salt).
         self._encryption_key = None
@@ -595,15 +363,15 @@ class TokenCache:
             mac = _secret_mac(secrets_doc, _EPHEMERAL_HMAC_KEY)
         else:
             self._prepare()
-            mac = _secret_mac(secrets_doc, self._hmac_key())
-        return _key_from_mac(identity_doc, mac), mac
+            mac = _secret_mac(secrets_doc, self._files.hmac_key())
+        return key_from_mac(identity_doc, mac), mac
 
     def _entry_key(self, key: str, mac: bytes):
         """The AES key of this credential's file entry (None without cryptography: nothing goes to disk)."""
         if not HAS_CRYPTOGRAPHY:
             return None
-        return _memo_entry_key((KDF_LABEL_FILE, self._dir, key, self._master_id),
-                               lambda: derive_entry_key(self._master, mac, KDF_LABEL_FILE))
+        return memo_entry_key((KDF_LABEL_FILE, self._dir, key, self._master_id),
+                              lambda: derive_entry_key(self._master, mac, KDF_LABEL_FILE))
 
     def get_or_fetch(self, identity: dict, secrets, fetch, *, min_ttl: int = 0, force_refresh: bool = False,
                      progress: Progress | None = None):
@@ -623,7 +391,7 @@ class TokenCache:
             # until someone turns the cache on.
             _canonical_identity(identity)
             _secret_document(secrets)
-            record, expires_at = self._call_fetch(fetch)
+            record, expires_at = call_fetch(fetch)
             return self._network_result(record, expires_at, min_ttl)
 
         identity_doc = _canonical_identity(identity)
@@ -651,30 +419,31 @@ class TokenCache:
                 # Another process may have fetched while this one waited.
                 hit = self._from_file(key, ekey, identity_fp, min_ttl)
             if wait_started is not None:
-                self._end_wait(progress, meta, wait_started, "process", hit is not None, lock_fd is not None,
-                               force_refresh)
+                end_wait(progress, meta, wait_started, "process", hit is not None, lock_fd is not None,
+                         force_refresh)
             if hit is not None:
                 return hit
             if self._shared is not None:
-                record, expires_at, obtained_at, source, warnings = self._from_shared(
-                    identity_doc, secrets, identity_fp, fetch, min_ttl, force_refresh, meta, progress)
+                record, expires_at, obtained_at, source, warnings = self._tier.fetch(
+                    identity_doc, secrets, identity_fp, fetch, min_ttl, force_refresh, meta, progress,
+                    SHARED_WAIT_LIMIT)
             else:
-                record, expires_at = self._call_fetch(fetch)
+                record, expires_at = call_fetch(fetch)
                 obtained_at, source, warnings = float(self._clock()), "network", []
             if expires_at is None:
                 # Nothing to keep: a token of unknown lifetime is never served.
                 # Drop the older entry too, this one supersedes it.
-                self._remove_entry(key)
+                self._files.remove_entry(key)
                 with _STATE_LOCK:
                     _MEMORY.pop(mem_key, None)
             else:
-                self._write_entry(key, ekey, meta, _secret_part(record, expires_at, obtained_at, identity_fp))
+                self._files.write_entry(key, ekey, meta, secret_part(record, expires_at, obtained_at, identity_fp))
                 with _STATE_LOCK:
                     _MEMORY[mem_key] = (copy.deepcopy(record), expires_at)
         finally:
             if lock_fd is not None:
                 os.close(lock_fd)  # closing the last descriptor releases the flock
-        self._sweep()
+        self._files.sweep(self._clock)
         if source == "shared":
             return CacheResult(record, source, expires_at, False, warnings)
         result = self._network_result(record, expires_at, min_ttl)
@@ -696,7 +465,7 @@ class TokenCache:
             self._from_file(key, self._entry_key(key, mac), identity_fp, 0)
         if hit is None and self._shared is not None and not self._shared.is_down():
             try:
-                hit = self._shared_hit(*self._shared_locate(identity_doc, secrets), identity_fp, 0)
+                hit = self._tier.hit(*self._tier.locate(identity_doc, secrets), identity_fp, 0)
             except SharedUnavailable:
                 self._shared.mark_down()
         return hit.record if hit is not None else None
@@ -709,7 +478,7 @@ class TokenCache:
         key = self._key(identity_doc, secrets)
         with _STATE_LOCK:
             _MEMORY.pop((self._dir, key), None)
-        self._remove_entry(key)
+        self._files.remove_entry(key)
         if self._shared is not None and not self._shared.is_down():
             try:
                 self._shared.delete(self._shared_key(identity_doc, secrets))
@@ -732,7 +501,7 @@ class TokenCache:
         return CacheResult(copy.deepcopy(record), "memory", expires_at, False)
 
     def _from_file(self, key, ekey, identity_fp, min_ttl):
-        document = self._read_entry(self._path(key, ENTRY_SUFFIX), key, ekey)
+        document = self._files.read_entry(self._files.path(key, ENTRY_SUFFIX), key, ekey)
         if document is None or document["identity_fp"] != identity_fp:
             return None
         expires_at = document["expires_at"]
@@ -747,332 +516,21 @@ class TokenCache:
         return self._shared_locate(identity_doc, secrets)[0]
 
     def _shared_locate(self, identity_doc: bytes, secrets) -> tuple:
-        """(shared key, AES key of its entry).
-
-        The shared layer's own HMAC key, derived from the encryption key: the
-        directory's random one differs on every runner. The entry key needs the
-        secret's keyed hash as well, so the encryption key alone opens nothing.
-        """
-        layer = self._shared
-        mac = _secret_mac(_secret_document(secrets), layer.hmac_key())
-        key = _key_from_mac(identity_doc, mac)
-        master = layer.entry_master()
-        ekey = _memo_entry_key((KDF_LABEL_SHARED, layer.label, key, hashlib.sha256(master).digest()),
-                               lambda: derive_entry_key(master, mac, KDF_LABEL_SHARED))
-        return key, ekey
-
-    def _shared_hit(self, key, ekey, identity_fp, min_ttl):
-        raw = self._shared.read(key)
-        secret = None if raw is None else open_envelope(raw, ekey, key)
-        document = None if secret is None else _parse_secret(secret)
-        if document is None or document["identity_fp"] != identity_fp:
-            return None
-        if not self._fresh(document["expires_at"], min_ttl):
-            return None
-        return CacheResult(document["record"], "shared", document["expires_at"], False)
-
-    def _from_shared(self, identity_doc, secrets, identity_fp, fetch, min_ttl, force_refresh, meta, progress):
-        """(record, expires_at, obtained_at, source, warnings) from the shared layer or one fetch.
-
-        Called with this process's lock of the key held. A shared layer that
-        cannot be reached costs a warning: the token is fetched all the same
-        (once: a fetch made before the trouble is kept).
-        """
-        layer = self._shared
-        fetched: list = []
-
-        def fetch_once():
-            if not fetched:
-                record, expires_at = self._call_fetch(fetch)
-                fetched.append((record, expires_at, float(self._clock())))
-            return fetched[0]
-
-        if layer.is_down():
-            return fetch_once() + ("network", [layer.unavailable_warning(None)])
-        try:
-            key, ekey = self._shared_locate(identity_doc, secrets)
-            return self._single_flight(key, ekey, identity_fp, fetch_once, min_ttl, force_refresh, meta,
-                                       progress) + ([],)
-        except SharedUnavailable as exc:
-            layer.mark_down()
-            return fetch_once() + ("network", [layer.unavailable_warning(str(exc))])
-
-    def _single_flight(self, key, ekey, identity_fp, fetch_once, min_ttl, force_refresh, meta, progress):
-        """One runner fetches while the others wait for its entry; see _shared_cache."""
-        layer = self._shared
-        deadline = time.monotonic() + SHARED_WAIT_LIMIT
-        delays = _shared_poll_delays()
-        wait_started = None
-        where = f"runner (through the shared cache at {layer.label})"
-
-        def end_wait(got: bool, gave_up: bool = False) -> None:
-            if wait_started is not None:
-                self._end_wait(progress, meta, wait_started, where, got, not gave_up, force_refresh)
-
-        while True:
-            if not force_refresh:
-                hit = self._shared_hit(key, ekey, identity_fp, min_ttl)
-                if hit is not None:
-                    end_wait(True)
-                    return hit.record, hit.expires_at, float(self._clock()), "shared"
-            token = layer.acquire(key)
-            if token is not None:
-                try:
-                    if not force_refresh:
-                        hit = self._shared_hit(key, ekey, identity_fp, min_ttl)
-                        if hit is not None:
-                            end_wait(True)
-                            return hit.record, hit.expires_at, float(self._clock()), "shared"
-                    end_wait(False)
-                    record, expires_at, obtained_at = fetch_once()
-                    self._share(key, ekey, meta, identity_fp, record, expires_at, obtained_at)
-                    return record, expires_at, obtained_at, "network"
-                finally:
-                    try:
-                        layer.release(key, token)
-                    except SharedUnavailable:
-                        pass  # the lock expires on its own
-            if time.monotonic() >= deadline:
-                # Waited long enough for another runner: fetch, and share what we got.
-                end_wait(False, gave_up=True)
-                record, expires_at, obtained_at = fetch_once()
-                self._share(key, ekey, meta, identity_fp, record, expires_at, obtained_at)
-                return record, expires_at, obtained_at, "network"
-            if layer.lock_state(key) == "held":
-                if wait_started is None:
-                    wait_started = time.monotonic()
-                    self._begin_wait(progress, meta, where, SHARED_WAIT_LIMIT)
-                time.sleep(next(delays))
-
-    def _share(self, key, ekey, meta, identity_fp, record, expires_at, obtained_at) -> None:
-        if expires_at is None:
-            self._shared.delete(key)  # superseded, and this one cannot be served
-            return
-        ttl = expires_at - float(self._clock())
-        if ttl <= 0:
-            return
-        meta = dict(shared_metadata(meta, self._shared.hmac_key()), expires_at=expires_at, obtained_at=obtained_at)
-        self._shared.write(key, seal_envelope(ekey, key, meta,
-                                              _secret_part(record, expires_at, obtained_at, identity_fp)), ttl)
-
-    def _call_fetch(self, fetch):
-        result = fetch()
-        if not isinstance(result, tuple) or len(result) != 2:
-            raise TypeError("fetch() must return a (record, expires_at) tuple")
-        record, expires_at = result
-        if not isinstance(record, dict):
-            raise TypeError("fetch() must return the token record as a dict")
-        expires_at = _check_expires_at(expires_at)
-        try:
-            # Same round trip a file hit goes through, so every layer hands out
-            # an equal, independent, JSON-only dict.
-            record = json.loads(json.dumps(record, allow_nan=False))
-        except (TypeError, ValueError):
-            raise TypeError("fetch() must return a token record made of JSON values") from None
-        return record, expires_at
+        return self._tier.locate(identity_doc, secrets)
 
     def _network_result(self, record, expires_at, min_ttl):
         short = expires_at is not None and expires_at - float(self._clock()) < min_ttl
         return CacheResult(record, "network", expires_at, short)
 
-    # -- directory and key files -----------------------------------------------------
-
-    def _path(self, key: str, suffix: str) -> str:
-        return os.path.join(self._dir, key + suffix)
-
     def _prepare(self) -> None:
         if self._ready:
             return
-        self._make_dir()
+        self._files.make_dir()
         if self._encryption_key is not None:
-            self._master = self._derive_master(self._encryption_key)
+            self._master = self._files.derive_master(self._encryption_key)
             self._master_id = hashlib.sha256(self._master).digest()
             self._encryption_key = None
         self._ready = True
-
-    def _make_dir(self) -> None:
-        # The same checks as every directory that holds secrets: ours, 0700, not a link.
-        ensure_private_dir(self._dir, "The token cache directory (cache_dir)", CacheError)
-
-    def _key_file(self, name: str, size: int) -> bytes:
-        """Read ``<dir>/<name>``, creating it with ``size`` random bytes if absent.
-
-        The new file is written under a temporary name and published with
-        ``os.link``, which fails if the name exists: every process ends up with
-        the bytes of whichever process published first, and nobody ever sees a
-        partly written key.
-        """
-        path = os.path.join(self._dir, name)
-        for _attempt in range(3):
-            data = self._read_key_file(path, size)
-            if data is not None:
-                return data
-            tmp = self._write_tmp(name, os.urandom(size))
-            try:
-                try:
-                    os.link(tmp, path)
-                except FileExistsError:
-                    continue  # another process published first: read theirs
-                except OSError as err:
-                    if err.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
-                        raise self._io_error(f"create {path}", err) from None
-                    # No hard links on this file system: an exclusive create
-                    # instead (a reader racing it may see it empty and retry).
-                    self._create_exclusive(path, tmp)
-                    continue
-                try:
-                    fsync_dir(self._dir)
-                except OSError:
-                    pass
-            finally:
-                unlink_quietly(tmp)
-        data = self._read_key_file(path, size)
-        if data is None:
-            # Damaged (wrong length): replace it. Old entries just become misses.
-            tmp = self._write_tmp(name, os.urandom(size))
-            try:
-                os.replace(tmp, path)
-            except OSError as err:
-                unlink_quietly(tmp)
-                raise self._io_error(f"replace the damaged {path}", err) from None
-            data = self._read_key_file(path, size)
-            if data is None:
-                raise CacheError(
-                    f"Cannot read back the token cache key file {path}.",
-                    hint=f"Remove {path} and check the file system holding {self._dir}.",
-                )
-        return data
-
-    def _create_exclusive(self, path: str, tmp: str) -> None:
-        with open(tmp, "rb") as handle:
-            data = handle.read()
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        except FileExistsError:
-            return
-        except OSError as err:
-            raise self._io_error(f"create {path}", err) from None
-        try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-    def _read_key_file(self, path: str, size: int):
-        try:
-            fd = os.open(path, os.O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        except FileNotFoundError:
-            return None
-        except OSError as err:
-            raise self._io_error(f"read {path}", err) from None
-        try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
-                raise CacheError(
-                    f"The token cache key file {path} is not a regular file of yours.",
-                    hint="Remove it; it is recreated with the next token.",
-                )
-            if stat.S_IMODE(st.st_mode) & 0o077:
-                raise CacheError(
-                    f"The token cache key file {path} is open to other users.",
-                    hint=f"Run 'chmod 600 {path}'.",
-                )
-            data = os.read(fd, size + 1)
-        finally:
-            os.close(fd)
-        if len(data) != size:
-            return None
-        return data
-
-    def _hmac_key(self) -> bytes:
-        with _STATE_LOCK:
-            held = _HMAC_KEYS.get(self._dir)
-        if held is None:
-            held = self._key_file(HMAC_KEY_NAME, 32)
-            with _STATE_LOCK:
-                _HMAC_KEYS.setdefault(self._dir, held)
-                held = _HMAC_KEYS[self._dir]
-        return held
-
-    def _derive_master(self, encryption_key: str) -> bytes:
-        memo = (self._dir, hashlib.sha256(encryption_key.encode("utf-8")).digest())
-        with _STATE_LOCK:
-            held = _DERIVED_KEYS.get(memo)
-        if held is not None:
-            return held
-        derived = master_key(encryption_key, lambda: self._key_file(SALT_NAME, 16))
-        with _STATE_LOCK:
-            _DERIVED_KEYS[memo] = derived
-        return derived
-
-    # -- entries ----------------------------------------------------------------------
-
-    def _read_entry(self, path: str, name: str, ekey):
-        """The entry document at ``path``, or None for anything but a good entry this credential can open."""
-        if ekey is None:
-            return None
-        try:
-            fd = os.open(path, os.O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        except OSError as err:
-            if err.errno in (errno.ENOENT, errno.ELOOP, errno.EISDIR, errno.ENOTDIR):
-                return None
-            raise self._io_error(f"read {path}", err) from None
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                return None
-            raw = read_limited(fd, _MAX_ENTRY_BYTES)
-        except OSError as err:
-            raise self._io_error(f"read {path}", err) from None
-        finally:
-            os.close(fd)
-        if raw is None:
-            return None
-        secret = open_envelope(raw, ekey, name)
-        return None if secret is None else _parse_secret(secret)
-
-    def _write_tmp(self, name: str, data: bytes) -> str:
-        """Write ``data`` to a new private temporary file beside ``name``; return its path."""
-        try:
-            return write_new_tmp(self._dir, name, data)
-        except OSError as err:
-            raise self._io_error(f"write a file in {self._dir}", err) from None
-
-    def _write_entry(self, key: str, ekey, meta: dict, secret: dict) -> None:
-        if ekey is None:
-            return  # no cryptography: the token stays in memory, never in clear on disk
-        path = self._path(key, ENTRY_SUFFIX)
-        meta = dict(meta, expires_at=secret["expires_at"], obtained_at=secret["obtained_at"])
-        tmp = self._write_tmp(key + ENTRY_SUFFIX, seal_envelope(ekey, key, meta, secret))
-        try:
-            os.replace(tmp, path)
-        except OSError as err:
-            unlink_quietly(tmp)
-            raise self._io_error(f"replace {path}", err) from None
-        try:
-            fsync_dir(self._dir)
-        except OSError:
-            pass  # the entry is in place; only its durability across a crash is at stake
-
-    def _remove_entry(self, key: str) -> None:
-        path = self._path(key, ENTRY_SUFFIX)
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            return
-        except OSError as err:
-            raise self._io_error(f"remove {path}", err) from None
-
-    def _io_error(self, action: str, err: OSError) -> CacheError:
-        reason = err.strerror or err.__class__.__name__
-        return CacheError(
-            f"The token cache cannot {action}: {reason}.",
-            hint=(
-                f"Check that {self._dir} is a directory you own with mode 0700, on a writable file "
-                "system with free space, or turn the token cache off."
-            ),
-        )
-
-    # -- locking ----------------------------------------------------------------------
 
     def _lock(self, key: str, progress: Progress, meta: dict) -> tuple:
         """Hold an exclusive flock on ``<key>.lock``: (fd, or None if LOCK_TIMEOUT ran out; when waiting began or None).
@@ -1080,191 +538,37 @@ class TokenCache:
         Another process holding the lock is fetching this token: say that this
         one waits for it, since a slow vendor would otherwise look like a hang.
         """
-        path = self._path(key, LOCK_SUFFIX)
+        path = self._files.path(key, LOCK_SUFFIX)
         started = []
 
         def on_wait():
             started.append(time.monotonic())
-            self._begin_wait(progress, meta, "process", LOCK_TIMEOUT)
+            begin_wait(progress, meta, "process", LOCK_TIMEOUT)
 
         try:
             return lock_exclusive(path, LOCK_TIMEOUT, on_wait=on_wait)[0], (started[0] if started else None)
         except LockTimeout:
             return None, (started[0] if started else None)
         except OSError as err:
-            raise self._io_error(f"lock {path}", err) from None
-
-    @staticmethod
-    def _begin_wait(progress: Progress, meta: dict, where: str, limit: float) -> None:
-        progress.note(1, f"waiting for another {where} to get the {credential_label(meta)} "
-                         f"(up to {limit:g} s)")
-
-    @staticmethod
-    def _end_wait(progress: Progress, meta: dict, started: float, where: str, got: bool, in_time: bool,
-                  force_refresh: bool = False) -> None:
-        """Count the wait and say how it ended: the token arrived, or this process asks the vendor itself."""
-        seconds = max(0.0, time.monotonic() - started)
-        progress.paused(seconds)
-        if got:
-            outcome = "got the token it fetched"
-        elif force_refresh and in_time:
-            outcome = "asking the vendor all the same (force_refresh)"
-        elif in_time:
-            outcome = "it left no usable token: asking the vendor"
-        else:
-            outcome = "gave up waiting: asking the vendor"
-        progress.note(1, f"waited {seconds:.1f} s for another {where} to get the {credential_label(meta)}: {outcome}")
-
-    # -- cleanup ------------------------------------------------------------------------
-
-    def _sweep(self) -> None:
-        started = time.monotonic()
-        with _STATE_LOCK:
-            last = _LAST_SWEEP.get(self._dir)
-            if last is not None and started - last < SWEEP_INTERVAL:
-                return
-            _LAST_SWEEP[self._dir] = started
-        try:
-            self._sweep_now()
-        except (OSError, CacheError):
-            pass  # cleanup is best effort and never fails a call
-
-    def _sweep_now(self) -> None:
-        wall = time.time()
-        now = float(self._clock())
-        names = []
-        with os.scandir(self._dir) as entries:
-            for item in entries:
-                names.append(item.name)
-                if len(names) >= SWEEP_LIMIT:
-                    break
-        present = set(names)
-        for name in names:
-            path = os.path.join(self._dir, name)
-            try:
-                st = os.lstat(path)
-            except OSError:
-                continue
-            age = wall - st.st_mtime
-            if name.startswith(".") and name.endswith(TMP_SUFFIX):
-                if age > _STALE_TMP:
-                    unlink_quietly(path)
-            elif name.endswith(ENTRY_SUFFIX):
-                # Read without the lock first, so fresh entries cost no lock.
-                if _stale_entry(_read_small_file(path), age, now, os.path.lexists(path)):
-                    self._drop_locked(name[: -len(ENTRY_SUFFIX)], path, age, now)
-            elif name.endswith(LOCK_SUFFIX):
-                key = name[: -len(LOCK_SUFFIX)]
-                if age > _DAY and key + ENTRY_SUFFIX not in present:
-                    self._drop_locked(key, None, age, now)
-            elif name.endswith(HANDOFF_SUFFIX):
-                # A write's hand-off record holds a secret and is used for minutes only (see _write_flight).
-                if age > HANDOFF_MAX_AGE:
-                    unlink_quietly(path)
-
-    def _drop_locked(self, key: str, entry_path, age: float, now: float) -> None:
-        """Remove a stale entry (if ``entry_path``) and its lock file, under its lock.
-
-        Nothing is removed while another process holds the lock, and the entry
-        is judged again once the lock is held, so a token written meanwhile stays.
-        """
-        lock_path = self._path(key, LOCK_SUFFIX)
-        try:
-            fd = os.open(lock_path, os.O_RDWR | O_NOFOLLOW | O_CLOEXEC)
-        except FileNotFoundError:
-            fd = None
-        except OSError:
-            return
-        try:
-            if fd is not None:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except OSError:
-                    return  # in use right now: leave it for a later sweep
-            if entry_path is not None:
-                if not _stale_entry(_read_small_file(entry_path), age, now, os.path.lexists(entry_path)):
-                    return
-                unlink_quietly(entry_path)
-            if fd is not None:
-                unlink_quietly(lock_path)
-        finally:
-            if fd is not None:
-                os.close(fd)
+            raise self._files.io_error(f"lock {path}", err) from None
 
 
-def _as_fernet_key(text: str):
-    """``text`` as Fernet key bytes if it is one (URL-safe base64 of 32 bytes), else None."""
-    if len(text) != 44:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(text.encode("ascii"))
-    except (ValueError, UnicodeEncodeError, binascii.Error):
-        return None
-    if len(raw) != 32 or base64.urlsafe_b64encode(raw).decode("ascii") != text:
-        return None
-    return text.encode("ascii")
+def begin_wait(progress: Progress, meta: dict, where: str, limit: float) -> None:
+    progress.note(1, f"waiting for another {where} to get the {credential_label(meta)} "
+                     f"(up to {limit:g} s)")
 
 
-def _memo_entry_key(memo: tuple, derive) -> bytes:
-    with _STATE_LOCK:
-        held = _ENTRY_KEYS.get(memo)
-    if held is None:
-        held = derive()
-        with _STATE_LOCK:
-            _ENTRY_KEYS[memo] = held
-    return held
-
-
-def _secret_part(record: dict, expires_at, obtained_at, identity_fp: str) -> dict:
-    """What an entry keeps encrypted: the token record, and the times and identity it is judged by."""
-    return {"record": record, "expires_at": expires_at, "obtained_at": obtained_at, "identity_fp": identity_fp}
-
-
-def _old_format(raw) -> bool:
-    """An entry an earlier version wrote: a Fernet token, or the clear version 1 document."""
-    if not raw:
-        return False
-    if raw.startswith(b"gAAAAA"):  # Fernet's version byte 0x80, base64url
-        return True
-    if raw[:1] != b"{":
-        return False
-    try:
-        document = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return False
-    return isinstance(document, dict) and document.get("v") == 1
-
-
-def _stale_entry(raw, age: float, now: float, present: bool) -> bool:
-    """Whether the sweep removes an entry: long expired, of an older format, or unreadable for a week."""
-    if raw is not None and _old_format(raw):
-        # Never served again, and possibly a token in clear: gone at the first sweep.
-        return True
-    meta = None if raw is None else envelope_metadata(raw)
-    if meta is None:
-        return age > _STALE_UNREADABLE and present
-    expires_at = meta["expires_at"]
-    return age > _DAY and (expires_at is None or now - expires_at > _DAY)
-
-
-def _parse_secret(document: dict):
-    """The decrypted part of an entry, checked; None for anything but a good entry."""
-    if not isinstance(document, dict):
-        return None
-    record = document.get("record")
-    expires_at = document.get("expires_at")
-    obtained_at = document.get("obtained_at")
-    identity_fp = document.get("identity_fp")
-    if not isinstance(record, dict) or not isinstance(identity_fp, str):
-        return None
-    for number in (expires_at, obtained_at):
-        if number is not None and (isinstance(number, bool) or not isinstance(number, (int, float))):
-            return None
-    if obtained_at is None:
-        return None
-    return {
-        "record": record,
-        "expires_at": None if expires_at is None else float(expires_at),
-        "obtained_at": float(obtained_at),
-        "identity_fp": identity_fp,
-    }
+def end_wait(progress: Progress, meta: dict, started: float, where: str, got: bool, in_time: bool,
+             force_refresh: bool = False) -> None:
+    """Count the wait and say how it ended: the token arrived, or this process asks the vendor itself."""
+    seconds = max(0.0, time.monotonic() - started)
+    progress.paused(seconds)
+    if got:
+        outcome = "got the token it fetched"
+    elif force_refresh and in_time:
+        outcome = "asking the vendor all the same (force_refresh)"
+    elif in_time:
+        outcome = "it left no usable token: asking the vendor"
+    else:
+        outcome = "gave up waiting: asking the vendor"
+    progress.note(1, f"waited {seconds:.1f} s for another {where} to get the {credential_label(meta)}: {outcome}")

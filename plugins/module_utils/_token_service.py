@@ -31,6 +31,7 @@ from ansible_collections.apiauth.saas.plugins.module_utils._oauth2 import (
     present_record,
     token_endpoint_error,
 )
+from ansible_collections.apiauth.saas.plugins.module_utils._pem import MAX_MATERIAL_BYTES, read_material
 from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import (
     TokenCache,
     credential_label,
@@ -149,11 +150,16 @@ def http_options(params: dict) -> HttpOptions:
 
 
 def _read_key_material(path: str, what: str) -> bytes:
+    # Bounded like every key and certificate read. A file over the bound is refused rather than
+    # keyed by its first part: a change past the bound must not keep serving the old token.
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
+        data = read_material(path)
     except OSError as exc:
         raise KeyMaterialError(f"Cannot read {what} {path}: {exc.strerror or exc}.") from None
+    if len(data) > MAX_MATERIAL_BYTES:
+        raise KeyMaterialError(f"{what} {path} is larger than {MAX_MATERIAL_BYTES // 1024 // 1024} MiB: "
+                               "not a key or certificate file.")
+    return data
 
 
 def credentials_from(params: dict, profile: VendorProfile) -> ClientCredentials:

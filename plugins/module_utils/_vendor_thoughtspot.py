@@ -35,6 +35,7 @@ import time
 
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     ApiAuthError,
+    CheckModeSkip,
     HTTPStatusError,
     OptionError,
     Progress,
@@ -89,10 +90,6 @@ ERROR_HINTS = {
     ),
     CODE_INVALID: "ThoughtSpot rejected the request as invalid; the text above says which field.",
 }
-
-
-class CheckModeSkip(ApiAuthError):
-    """Check mode: a request that could change server state was not sent."""
 
 
 # -- pure helpers --------------------------------------------------------------

@@ -24,7 +24,8 @@ Lock
 Hand-off record
     Once the holder has received the secret and written its recovery file, it
     leaves ``write-<target>.handoff`` (0600, written atomically; encrypted
-    with ``cache_encryption_key`` when one is set) and, with Redis, the same
+    with ``cache_encryption_key`` when one is set, in ``_cache_crypto``'s
+    envelope under a key derived from it as the cache's entries are) and, with Redis, the same
     record on the server, encrypted, expiring after ``HANDOFF_TTL``. The next
     holder of the lock reads it: a record written after that run started
     means another run made the secret while this one was on its way, so this
@@ -37,18 +38,36 @@ Hand-off record
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
 import os
 import time
 
+from ansible_collections.apiauth.saas.plugins.module_utils._cache_crypto import (
+    HAS_CRYPTOGRAPHY,
+    as_fernet_key,
+    b64,
+    derive_entry_key,
+    hkdf,
+    json_object,
+    master_key,
+    open_envelope,
+    seal_envelope,
+    unb64,
+)
+from ansible_collections.apiauth.saas.plugins.module_utils._cache_files import (
+    HANDOFF_MAX_AGE,
+    HANDOFF_SUFFIX,
+    default_cache_dir,
+)
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     ApiAuthError,
     CacheError,
+    HandOffUnreadable,
     MissingLibraryError,
     Progress,
+    SharedUnavailable,
 )
 from ansible_collections.apiauth.saas.plugins.module_utils._fileio import (
     LockTimeout,
@@ -59,20 +78,6 @@ from ansible_collections.apiauth.saas.plugins.module_utils._fileio import (
     unlink_quietly,
 )
 from ansible_collections.apiauth.saas.plugins.module_utils._shared_cache import shared_layer
-from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import (
-    _SCRYPT_N,
-    _SCRYPT_P,
-    _SCRYPT_R,
-    HANDOFF_MAX_AGE,
-    HANDOFF_SUFFIX,
-    HAS_CRYPTOGRAPHY,
-    SharedUnavailable,
-    _as_fernet_key,
-    default_cache_dir,
-    derive_entry_key,
-    open_envelope,
-    seal_envelope,
-)
 
 SHARED_HANDOFF_LABEL = b"apiauth.saas hand-off record, shared layer"
 
@@ -84,55 +89,45 @@ NAME_PREFIX = "write-"
 LOCK_SUFFIX = ".lock"
 RECORD_VERSION = 1
 _MAGIC_PLAIN = b"apiauth.saas hand-off v1 plain\n"
-_MAGIC_SEALED = b"apiauth.saas hand-off v1 sealed\n"
+# Format 2 of a sealed record: _cache_crypto's envelope. Format 1 (a Fernet token) is never read again.
+_MAGIC_SEALED = b"apiauth.saas hand-off v2 sealed\n"
+HANDOFF_LABEL = b"apiauth.saas write hand-off v2"
+_ENVELOPE_NAME = "write hand-off"
 _MAX_RECORD = 64 * 1024
 _SHARED_POLL_FIRST = 0.02
 _SHARED_POLL_MAX = 0.25
 DIR_LABEL = "The token cache directory (cache_dir), which holds the locks of writes that make a secret,"
 
 
-class HandOffUnreadable(ApiAuthError):
-    """A recent hand-off record exists but cannot be read: another run may just have made the secret."""
-
-
 def _canonical(value) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def _fernet_for(encryption_key: str, salt: bytes | None):
-    """The Fernet of a hand-off record: from a Fernet key by HKDF, from a passphrase by scrypt with ``salt``."""
+def _record_key(encryption_key: str, salt: bytes | None) -> bytes:
+    """The AES key of a hand-off record: the cache's master key (scrypt with ``salt`` for a passphrase), by HKDF."""
     if not HAS_CRYPTOGRAPHY:
         raise MissingLibraryError("cryptography", "to encrypt the hand-off record of a new secret")
-    # pylint: disable=import-outside-toplevel
-    from cryptography.fernet import Fernet
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-
-    fernet_key = _as_fernet_key(encryption_key)
-    if fernet_key is not None:
-        master = base64.urlsafe_b64decode(fernet_key)
-    else:
-        master = Scrypt(salt=salt or b"", length=32, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P).derive(
-            encryption_key.encode("utf-8"))
-    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                   info=b"apiauth.saas write hand-off v1").derive(master)
-    return Fernet(base64.urlsafe_b64encode(derived))
+    return hkdf(master_key(encryption_key, lambda: salt or b""), HANDOFF_LABEL)
 
 
 def seal(record: dict, encryption_key: str | None) -> bytes:
-    """The bytes of a hand-off record file: plain JSON, or encrypted when a key is given."""
-    plain = _canonical(record)
+    """The bytes of a hand-off record file: plain JSON, or encrypted when a key is given.
+
+    Encrypted, it is ``_cache_crypto``'s envelope, the salt of a passphrase in its clear metadata.
+    """
     if not encryption_key:
-        return _MAGIC_PLAIN + plain
-    salt = None if _as_fernet_key(encryption_key) is not None else os.urandom(16)
-    token = _fernet_for(encryption_key, salt).encrypt(plain)
-    envelope = {"salt": base64.b64encode(salt).decode("ascii") if salt else None, "token": token.decode("ascii")}
-    return _MAGIC_SEALED + _canonical(envelope)
+        return _MAGIC_PLAIN + _canonical(record)
+    salt = None if as_fernet_key(encryption_key) is not None else os.urandom(16)
+    meta = {"salt": None if salt is None else b64(salt)}
+    return _MAGIC_SEALED + seal_envelope(_record_key(encryption_key, salt), _ENVELOPE_NAME, meta, record)
 
 
 def unseal(data: bytes, encryption_key: str | None):
-    """The record in ``data``, or None when it cannot be read with this key (or without one)."""
+    """The record in ``data``, or None when it cannot be read with this key (or without one).
+
+    A record of format 1 (Fernet, before the shared envelope) is never read: it lives
+    ``HANDOFF_TTL`` at most, and an unreadable recent one stops the waiting run safely.
+    """
     try:
         if data.startswith(_MAGIC_PLAIN):
             if encryption_key:
@@ -141,16 +136,17 @@ def unseal(data: bytes, encryption_key: str | None):
         elif data.startswith(_MAGIC_SEALED):
             if not encryption_key:
                 return None
-            # pylint: disable=import-outside-toplevel
-            from cryptography.fernet import InvalidToken
-
-            envelope = json.loads(data[len(_MAGIC_SEALED):].decode("utf-8"))
-            salt = base64.b64decode(envelope["salt"]) if envelope.get("salt") else None
-            try:
-                plain = _fernet_for(encryption_key, salt).decrypt(envelope["token"].encode("ascii"))
-            except (InvalidToken, ValueError, TypeError):
+            raw = data[len(_MAGIC_SEALED):]
+            envelope = json_object(raw)
+            meta = envelope.get("meta") if envelope is not None else None
+            if not isinstance(meta, dict):
                 return None
-            document = json.loads(plain.decode("utf-8"))
+            salt = None
+            if meta.get("salt") is not None:
+                salt = unb64(meta["salt"])
+                if not salt:
+                    return None
+            document = open_envelope(raw, _record_key(encryption_key, salt), _ENVELOPE_NAME)
         else:
             return None
     except (ValueError, KeyError, TypeError, AttributeError, UnicodeError):

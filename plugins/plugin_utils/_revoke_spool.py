@@ -75,9 +75,10 @@ from ansible_collections.apiauth.saas.plugins.module_utils._fileio import (
     read_private_file,
     unlink_quietly,
 )
-from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import (
+from ansible_collections.apiauth.saas.plugins.module_utils._cache_crypto import (
     HAS_CRYPTOGRAPHY,
-    _canonical,
+    b64,
+    canonical_json,
     derive_entry_key,
     json_object,
     master_key,
@@ -165,10 +166,6 @@ def cache_dir(spool: str) -> str:
 # -- records --------------------------------------------------------------------------
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode("ascii")
-
-
 def _cache_copy_key(encryption_key: str, salt: bytes) -> bytes:
     return derive_entry_key(master_key(encryption_key, lambda: salt), b"", KDF_LABEL_CACHE)
 
@@ -190,7 +187,7 @@ def seal_record(*, vendor: str, host: str, token: str, options: dict, expires_at
                                         secret).decode("ascii")
     if not copies:
         raise OptionError("A token to revoke needs a key to be sealed with.")
-    return _canonical({"v": RECORD_VERSION, "name": name, "meta": meta, "salt": _b64(salt), "copies": copies})
+    return canonical_json({"v": RECORD_VERSION, "name": name, "meta": meta, "salt": b64(salt), "copies": copies})
 
 
 def _record(raw):
