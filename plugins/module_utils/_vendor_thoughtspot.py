@@ -30,6 +30,8 @@ Nothing here imports Ansible.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import json
 import time
 
@@ -41,16 +43,21 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     Redactor,
     ResponseFormatError,
 )
-from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient, default_error_parser
+from ansible_collections.apiauth.saas.plugins.module_utils._argspec import CACHE, HTTP, _env, merge
+from ansible_collections.apiauth.saas.plugins.module_utils._option_groups import secret_names
 from ansible_collections.apiauth.saas.plugins.module_utils._oauth2 import iso_utc, present_record
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import (
-    CACHE_SECRET_OPTIONS,
     TokenOutcome,
     http_options,
     token_cache,
 )
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import redactor_for as shared_redactor_for
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import serve_cached
+
+# The HTTP client is imported where a request is made: a ThoughtSpot token served from the cache, and every
+# plugin that only reads these options (the catalogue of all token plugins), need none.
+if TYPE_CHECKING:  # pragma: no cover
+    from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient
 
 VENDOR = "ThoughtSpot"
 CACHE_VENDOR = "thoughtspot"  # part of every cache key
@@ -71,7 +78,38 @@ ABAC_OPTIONS = ("filter_rules", "parameter_values", "variable_values", "objects"
 # ThoughtSpot's own default is 300 s: shorter than the cache's min_ttl, so such
 # a token could never be reused. One hour serves a play and a scheduled refresh.
 DEFAULT_VALIDITY = 3600
-SECRET_OPTIONS = ("password", "secret_key", "admin_token", "token") + CACHE_SECRET_OPTIONS
+# The options of the thoughtspot_token module and lookup.
+OPTIONS = _env({
+    "host": {"type": "str", "required": True},
+    "username": {"type": "str"},
+    "password": {"type": "str", "no_log": True},
+    "secret_key": {"type": "str", "no_log": True},
+    "admin_token": {"type": "str", "no_log": True},
+    "token_type": {"type": "str", "default": "full", "choices": list(TOKEN_TYPES), "no_log": False},
+    "object_id": {"type": "str"},
+    "org": {"type": "str", "aliases": ["org_id", "org_identifier"]},
+    "validity_time_in_sec": {"type": "int", "default": DEFAULT_VALIDITY},
+    "auto_create": {"type": "bool"},
+    "groups": {"type": "list", "elements": "str", "aliases": ["group_identifiers"]},
+    "email": {"type": "str"},
+    "display_name": {"type": "str"},
+    "persist_option": {"type": "str", "choices": list(PERSIST_OPTIONS)},
+    "filter_rules": {"type": "list", "elements": "dict"},
+    "parameter_values": {"type": "list", "elements": "dict"},
+    "variable_values": {"type": "list", "elements": "dict"},
+    "objects": {"type": "list", "elements": "dict"},
+    "revoke_at_end": {"type": "bool", "default": False},
+}, "APIAUTH_THOUGHTSPOT_", ("host", "username", "password", "secret_key", "admin_token", "org"))
+TOKEN_OPTIONS = merge(OPTIONS, HTTP, CACHE)
+TOKEN_MUTUALLY_EXCLUSIVE = [("password", "secret_key")]
+# Options of the thoughtspot_token module that its lookup does not have.
+MODULE_OPTIONS = {
+    "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+    "token": {"type": "str", "no_log": True},
+    "revoke_all": {"type": "bool", "default": False},
+}
+# Every ThoughtSpot plugin's secrets: the token options, the module's own and the info module's.
+SECRET_OPTIONS = secret_names(TOKEN_OPTIONS, MODULE_OPTIONS)
 
 CODE_INVALID = "10002"
 CODE_AUTH_FAILED = "10097"
@@ -129,6 +167,8 @@ def parse_error(response) -> dict:
         if isinstance(debug, str) and debug.strip():
             result["error_description"] = debug
         return result
+    from ansible_collections.apiauth.saas.plugins.module_utils._http import default_error_parser  # pylint: disable=import-outside-toplevel
+
     return default_error_parser(response)
 
 
@@ -417,6 +457,8 @@ def get_thoughtspot_token(params: dict, *, check_mode: bool = False, cache_dir: 
                     + f" may create or change the ThoughtSpot user '{body['username']}'."
                 )
             requested_at = time.time()
+            from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient  # pylint: disable=import-outside-toplevel
+
             with HttpClient(http_options(params), vendor=VENDOR, redactor=redactor, progress=progress) as http:
                 data = ThoughtSpotApi(http, host).request_token(kind, body, bearer=params.get("admin_token"))
             return parse_token(data, kind, requested_at)

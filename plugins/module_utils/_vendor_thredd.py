@@ -23,6 +23,14 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
 )
 from ansible_collections.apiauth.saas.plugins.module_utils._urls import path_segment
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import VendorProfile, url_for_messages
+from ansible_collections.apiauth.saas.plugins.module_utils._argspec import (
+    CACHE,
+    HTTP,
+    PRIVATE_KEY_MUTUALLY_EXCLUSIVE,
+    _env,
+    merge,
+    private_key_jwt,
+)
 
 ENVIRONMENTS = ("uat", "production")
 CONNECTIVITIES = ("tls", "mtls")
@@ -224,3 +232,25 @@ class ThreddVendor(VendorProfile):
 
 
 THREDD = ThreddVendor()
+
+
+# The options of the thredd_token module and lookup (the module adds censor_result).
+OPTIONS = _env({
+    "environment": {"type": "str", "required": True, "choices": list(ENVIRONMENTS)},
+    "connectivity": {"type": "str", "default": "tls", "choices": list(CONNECTIVITIES)},
+    "region": {"type": "str", "default": "default", "choices": ["default", "emea", "apac", "0", "1", "2"]},
+    "base_url": {"type": "str"},
+    "token_url": {"type": "str", "no_log": False},
+    "client_id": {"type": "str", "required": True},
+    "client_secret": {"type": "str", "no_log": True},
+    "auth_method": {"type": "str", "default": "client_secret", "choices": list(AUTH_METHODS)},
+    "signing_cert_path": {"type": "path"},
+    "certificate_warn_days": {"type": "int", "default": CERT_WARN_DAYS},
+    "content_type": {"type": "str", "default": DEFAULT_CONTENT_TYPE},
+    "jwks_preflight": {"type": "bool", "default": False},
+    "organisation_id": {"type": "str"},
+    "jwks_url": {"type": "str"},
+}, "APIAUTH_THREDD_", ("environment", "connectivity", "region", "base_url", "token_url", "client_id",
+                       "client_secret", "auth_method", "signing_cert_path", "organisation_id"))
+TOKEN_OPTIONS = merge(OPTIONS, private_key_jwt("APIAUTH_THREDD_"), HTTP, CACHE)
+TOKEN_MUTUALLY_EXCLUSIVE = PRIVATE_KEY_MUTUALLY_EXCLUSIVE

@@ -313,7 +313,7 @@ msg:
   sample: The token was revoked.
 """
 
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import MUTUALLY_EXCLUSIVE, module_spec
+from ansible_collections.apiauth.saas.plugins.module_utils._catalogue import MUTUALLY_EXCLUSIVE, module_spec
 from ansible_collections.apiauth.saas.plugins.module_utils._module_adapter import run_task_module
 from ansible_collections.apiauth.saas.plugins.module_utils._thoughtspot_tasks import module_token_task
 from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thoughtspot import SECRET_OPTIONS
