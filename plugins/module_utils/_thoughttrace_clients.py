@@ -76,6 +76,11 @@ def argument_spec() -> dict:
 # -- pure helpers --------------------------------------------------------------
 
 
+def wants_new_secret(params: dict) -> bool:
+    """rotate=always, or its older form new_secret=true."""
+    return params.get("rotate") == "always" or bool(params.get("new_secret"))
+
+
 def normalise_name(name) -> str:
     """The form two client names are compared in: ThoughtTrace shows names as typed."""
     return str(name or "").strip().casefold()
@@ -143,7 +148,7 @@ def _now_iso() -> str:
 def _token_params(params: dict) -> dict:
     """The options of apiauth.saas.thoughttrace_token that give the admin token."""
     token_params = connection_options(params)
-    token_params.update(identity_url=params.get("identity_url"), client_id=params.get("admin_client_id"),
+    token_params.update(base_url=params.get("base_url"), client_id=params.get("admin_client_id"),
                         client_secret=params.get("admin_client_secret"))
     return token_params
 
@@ -201,13 +206,13 @@ class _Run:
         params = self.params
         self.redactor = redactor
         paths = resolve_paths(params.get("api_paths"))
-        identity_url = (params.get("identity_url") or DEFAULT_IDENTITY_URL).rstrip("/")
+        identity_url = (params.get("base_url") or DEFAULT_IDENTITY_URL).rstrip("/")
         if self.progress is not None:
             self.progress.mask_with(redactor)
         token = _admin_token(params, self.warnings, self.progress)
         redactor.add(token)
-        if params["state"] == "absent" and params.get("new_secret"):
-            self.warnings.append("new_secret is ignored with state=absent.")
+        if params["state"] == "absent" and wants_new_secret(params):
+            self.warnings.append("rotate=always is ignored with state=absent.")
         with HttpClient(http_options(params), vendor=VENDOR, redactor=redactor, progress=self.progress) as http:
             api = ClientApi(http, identity_url, paths, token)
             existing = find_client(api.list(), self.name)
@@ -229,7 +234,7 @@ class _Run:
 
     def _plan(self, existing: dict | None) -> list:
         return plan(existing, state=self.params["state"], active=self.params.get("active"),
-                    new_secret=bool(self.params.get("new_secret")))
+                    new_secret=wants_new_secret(self.params))
 
     def _make_secret(self, api: ClientApi, identity_url: str, existing, operations: list, redactor: Redactor):
         """Create or rotate under the single flight of this client: (existing, operations, after)."""
@@ -327,10 +332,10 @@ class _Run:
         name = self.name.strip()
         if what == "created":
             advice = (f"Check Access > API Clients in ThoughtTrace before running the task again: if '{name}' is "
-                      "there, its secret was lost, so run the task with new_secret: true to get a new one.")
+                      "there, its secret was lost, so run the task with rotate: always to get a new one.")
         else:
             advice = (f"Check ThoughtTrace before running the task again: the secret of '{name}' may have been "
-                      "replaced, so the old one may no longer work; run the task again with new_secret: true to "
+                      "replaced, so the old one may no longer work; run the task again with rotate: always to "
                       "get a secret you know.")
         return ApiAuthError(
             f"{exc.message} The API client '{name}' may have been {what} anyway; the request was not sent again.",

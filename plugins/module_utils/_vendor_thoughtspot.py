@@ -85,7 +85,9 @@ OPTIONS = _env({
     "password": {"type": "str", "no_log": True},
     "secret_key": {"type": "str", "no_log": True},
     "admin_token": {"type": "str", "no_log": True},
-    "token_type": {"type": "str", "default": "full", "choices": list(TOKEN_TYPES), "no_log": False},
+    # token_type is its older name: the result's token_type is the OAuth one (Bearer).
+    "token_kind": {"type": "str", "default": "full", "choices": list(TOKEN_TYPES), "aliases": ["token_type"],
+                   "no_log": False},
     "object_id": {"type": "str"},
     "org": {"type": "str", "aliases": ["org_id", "org_identifier"]},
     "validity_time_in_sec": {"type": "int", "default": DEFAULT_VALIDITY},
@@ -179,15 +181,15 @@ def error_code(exc: ApiAuthError) -> str | None:
 def org_id_of(org) -> int:
     """``org`` as the integer ``org_id`` that full and object tokens need."""
     if isinstance(org, bool):
-        raise OptionError("org must be the org's numeric id for token_type=full or object.")
+        raise OptionError("org must be the org's numeric id for token_kind=full or object.")
     if isinstance(org, int):
         return org
     text = str(org).strip()
     if text.lstrip("-").isdigit():
         return int(text)
     raise OptionError(
-        f"org must be the org's numeric id for token_type=full or object (got '{text}'); ThoughtSpot takes an org "
-        "name only for token_type=custom."
+        f"org must be the org's numeric id for token_kind=full or object (got '{text}'); ThoughtSpot takes an org "
+        "name only for token_kind=custom."
     )
 
 
@@ -199,9 +201,9 @@ def _list_of_objects(value, name: str) -> list:
 
 def token_request(params: dict) -> tuple[str, dict]:
     """The endpoint key and JSON body of a token request, with the options mapped as each type wants."""
-    kind = params.get("token_type") or "full"
+    kind = params.get("token_kind") or "full"
     if kind not in TOKEN_TYPES:
-        raise OptionError(f"token_type must be one of {', '.join(TOKEN_TYPES)}.")
+        raise OptionError(f"token_kind must be one of {', '.join(TOKEN_TYPES)}.")
     username = params.get("username")
     if not isinstance(username, str) or not username.strip():
         raise OptionError("username is required to request a ThoughtSpot token.")
@@ -240,10 +242,10 @@ def token_request(params: dict) -> tuple[str, dict]:
     object_id = params.get("object_id")
     if kind == "object":
         if not object_id:
-            raise OptionError("token_type=object needs object_id, the GUID of the object the token may view.")
+            raise OptionError("token_kind=object needs object_id, the GUID of the object the token may view.")
         body["object_id"] = object_id
     elif object_id:
-        raise OptionError("object_id is only used with token_type=object.")
+        raise OptionError("object_id is only used with token_kind=object.")
     abac = [name for name in ABAC_OPTIONS if params.get(name) is not None]
     if kind == "custom":
         persist = (params.get("persist_option") or "NONE").upper()
@@ -255,7 +257,7 @@ def token_request(params: dict) -> tuple[str, dict]:
     else:
         if abac or params.get("persist_option"):
             names = ", ".join(abac + (["persist_option"] if params.get("persist_option") else []))
-            raise OptionError(f"{names} only apply to token_type=custom.")
+            raise OptionError(f"{names} only apply to token_kind=custom.")
     return kind, body
 
 

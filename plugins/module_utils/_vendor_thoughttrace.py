@@ -58,7 +58,7 @@ class ThoughtTraceVendor(VendorProfile):
     def token_url(self, params: dict) -> str:
         if params.get("token_url"):
             return params["token_url"]
-        return (params.get("identity_url") or DEFAULT_IDENTITY_URL).rstrip("/") + TOKEN_PATH
+        return (params.get("base_url") or DEFAULT_IDENTITY_URL).rstrip("/") + TOKEN_PATH
 
 
 THOUGHTTRACE = ThoughtTraceVendor()
@@ -66,18 +66,19 @@ THOUGHTTRACE = ThoughtTraceVendor()
 
 # The options of the thoughttrace_token module and lookup (the module adds censor_result).
 OPTIONS = _env({
-    "identity_url": {"type": "str", "default": DEFAULT_IDENTITY_URL},
+    "base_url": {"type": "str", "default": DEFAULT_IDENTITY_URL, "aliases": ["identity_url"]},
     "token_url": {"type": "str", "no_log": False},
     "client_id": {"type": "str", "required": True},
     "client_secret": {"type": "str", "required": True, "no_log": True},
-}, "APIAUTH_THOUGHTTRACE_", ("identity_url", "token_url", "client_id", "client_secret"))
+}, "APIAUTH_THOUGHTTRACE_", ("base_url", "token_url", "client_id", "client_secret"),
+    renamed={"base_url": "identity_url"})
 TOKEN_OPTIONS = merge(OPTIONS, HTTP, CACHE)
 TOKEN_MUTUALLY_EXCLUSIVE: list = []
 
 
 # -- the client-administration API ---------------------------------------------
 
-# Every client-administration path, relative to identity_url. Undocumented by
+# Every client-administration path, relative to base_url (the identity provider). Undocumented by
 # the vendor, so kept in this one table and overridable with api_paths.
 API_PATHS = {
     "list": "/api/clients",
@@ -107,19 +108,23 @@ CLIENT_OPTIONS = {
     "name": {"type": "str", "required": True},
     "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
     "active": {"type": "bool"},
-    "new_secret": {"type": "bool", "default": False, "no_log": False},
+    # when_needed (None): a secret only comes with a new client; always: a new secret on every run.
+    "rotate": {"type": "str", "choices": ["when_needed", "always"]},
+    # The older form of rotate=always.
+    "new_secret": {"type": "bool", "no_log": False},
     "admin_token": {"type": "str", "no_log": True},
     "admin_client_id": {"type": "str"},
     "admin_client_secret": {"type": "str", "no_log": True},
-    "identity_url": {"type": "str", "default": DEFAULT_IDENTITY_URL},
+    "base_url": {"type": "str", "default": DEFAULT_IDENTITY_URL, "aliases": ["identity_url"]},
     "api_paths": {"type": "dict"},
     "recovery_file": {"type": "path"},
     "censor_result": {"type": "bool", "default": True},
 }
-_env(CLIENT_OPTIONS, "APIAUTH_THOUGHTTRACE_", ("identity_url",))
+_env(CLIENT_OPTIONS, "APIAUTH_THOUGHTTRACE_", ("base_url",), renamed={"base_url": "identity_url"})
 CLIENT_SPEC = merge(CLIENT_OPTIONS, HTTP, CACHE)
 
-CLIENT_MUTUALLY_EXCLUSIVE = [("admin_token", "admin_client_id"), ("admin_token", "admin_client_secret")]
+CLIENT_MUTUALLY_EXCLUSIVE = [("admin_token", "admin_client_id"), ("admin_token", "admin_client_secret"),
+                             ("rotate", "new_secret")]
 CLIENT_REQUIRED_ONE_OF = [("admin_token", "admin_client_id")]
 CLIENT_REQUIRED_TOGETHER = [("admin_client_id", "admin_client_secret")]
 

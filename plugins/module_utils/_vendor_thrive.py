@@ -114,8 +114,10 @@ OPTIONS = _env({
     "client_secret": {"type": "str", "required": True, "no_log": True},
     "auth_method": {"type": "str", "default": "client_secret_basic",
                     "choices": ["client_secret_basic", "client_secret_post"]},
-    "scope": {"type": "list", "elements": "str", "choices": list(SCOPES)},
-}, "APIAUTH_THRIVE_", ("environment", "tenant_id", "base_url", "token_url", "client_id", "client_secret", "scope"))
+    # No choices: Ansible would refuse "api/read api/write", one space-separated item; check() judges each scope.
+    "scope": {"type": "list", "elements": "str"},
+}, "APIAUTH_THRIVE_", ("environment", "tenant_id", "base_url", "token_url", "client_id", "client_secret",
+                       "auth_method", "scope"))
 TOKEN_OPTIONS = merge(OPTIONS, HTTP, CACHE)
 TOKEN_MUTUALLY_EXCLUSIVE: list = []
 
