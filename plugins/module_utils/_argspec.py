@@ -148,6 +148,22 @@ def _empty_problem(name: str, option: dict, value) -> str | None:
     return None
 
 
+def _check_one_name_each(spec: dict, names: dict, args: dict) -> None:
+    """Refuse an option given under two of its names: Ansible would only warn, and keep one of them silently."""
+    given: dict = {}
+    for key in args:
+        if key in names:
+            given.setdefault(names[key], []).append(key)
+    for name, keys in given.items():
+        if len(keys) > 1:
+            older = [key for key in keys if key != name]
+            raise OptionError(
+                f"{' and '.join(keys)} are names of one option, {name} "
+                f"({', '.join(older)} {'is its older name' if len(older) == 1 else 'are its other names'}): "
+                "give it once."
+            )
+
+
 def check_raw(spec: dict, args: dict, *, where: dict | None = None) -> None:
     """Refuse a value as given (before Ansible converts it) that no conversion makes right, naming the option.
 
@@ -161,6 +177,7 @@ def check_raw(spec: dict, args: dict, *, where: dict | None = None) -> None:
         names[name] = name
         for alias in option.get("aliases") or ():
             names[alias] = name
+    _check_one_name_each(spec, names, args)
     for key, value in args.items():
         name = names.get(key)
         if name is None or value is None:
