@@ -45,7 +45,7 @@ options:
       - V(object) is a read-only token for one object, O(object_id) (C(auth/token/object)).
       - V(custom) is a token with attribute-based access control rules (C(auth/token/custom)) from
         O(filter_rules), O(parameter_values), O(variable_values) and O(objects).
-      - O(token_type) is its older name, still accepted; the result's RV(token_type) is the C(Authorization)
+      - O(token_type) is its older name, still accepted; the C(token_type) of a result is the C(Authorization)
         scheme, C(Bearer).
     type: str
     aliases: [token_type]
