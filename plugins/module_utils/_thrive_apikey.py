@@ -66,7 +66,6 @@ from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thrive import
 from ansible_collections.apiauth.saas.plugins.module_utils._write_flight import WriteFlight
 
 
-
 def parse_valid_until(value) -> float | None:
     """validUntil as epoch seconds: ISO 8601 text (THRIVE's form) or a number of seconds."""
     if value is None or value == "":

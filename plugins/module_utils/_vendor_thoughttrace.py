@@ -129,7 +129,6 @@ CLIENT_REQUIRED_ONE_OF = [("admin_token", "admin_client_id")]
 CLIENT_REQUIRED_TOGETHER = [("admin_client_id", "admin_client_secret")]
 
 
-
 def resolve_paths(overrides: dict | None) -> dict:
     """The path table with the user's overrides, checked."""
     paths = dict(API_PATHS)

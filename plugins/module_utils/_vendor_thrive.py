@@ -157,6 +157,8 @@ ADMIN_TOKEN_HELP = (
     "Get a fresh one: sign in to THRIVE Learn, open the browser's developer tools, Network tab, select a request "
     "such as user?AuthorityToken and copy its Authorization header value. It expires every 60 minutes."
 )
+
+
 class GraphQLError(ApiAuthError):
     """THRIVE answered HTTP 200 with a GraphQL ``errors`` array."""
 
