@@ -40,7 +40,8 @@ from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClie
 from ansible_collections.apiauth.saas.plugins.module_utils._option_groups import secret_names
 from ansible_collections.apiauth.saas.plugins.module_utils._recovery import check_recovery_file, write_recovery_file
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import get_token, http_options, redactor_for
-from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thoughttrace import (  # noqa: F401 (re-exported)
+# Some of these are only re-exported: they lived here before the vendor's facts moved to _vendor_thoughttrace.
+from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thoughttrace import (  # noqa: F401  # pylint: disable=unused-import
     ACTIVATE,
     API_PATHS,
     CLIENT_MUTUALLY_EXCLUSIVE as MUTUALLY_EXCLUSIVE,

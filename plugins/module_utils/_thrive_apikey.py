@@ -44,7 +44,8 @@ from ansible_collections.apiauth.saas.plugins.module_utils._recovery import (
     write_fallback,
     write_recovery_file,
 )
-from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thrive import (  # noqa: F401 (re-exported)
+# Some of these are only re-exported: they lived here before the vendor's facts moved to _vendor_thrive.
+from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thrive import (  # noqa: F401  # pylint: disable=unused-import
     ADMIN_TOKEN_HELP,
     ADMIN_TOKEN_MARGIN,
     MUTATION,
