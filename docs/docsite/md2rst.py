@@ -25,7 +25,7 @@ RST = HERE / "rst"
 LABEL = "ansible_collections.apiauth.saas.docsite."
 # Where the guides link to files of the source tree, the docsite shows the path.
 REPOSITORY = "https://example.invalid/apiauth/saas"
-GUIDES = {"awx": "awx.md", "reliability": "reliability.md", "benchmarks": "benchmarks.md"}
+GUIDES = {"awx": "awx.md", "reliability": "reliability.md", "benchmarks": "benchmarks.md", "options": "options.md"}
 HEADING_CHARS = {1: "=", 2: "-", 3: "~", 4: "^"}
 
 _CODE = re.compile(r"`([^`]+)`")

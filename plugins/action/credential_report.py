@@ -13,7 +13,6 @@ from ansible_collections.apiauth.saas.plugins.plugin_utils._controller_action im
 class ActionModule(ControllerAction):
     # HTTP and CACHE too: module_defaults of the saas group give them to every member; cache and cache_dir are used.
     ARGUMENT_SPEC = merge(ARGUMENT_SPEC, HTTP, CACHE)
-    SECRET_OPTIONS = ("cache_encryption_key", "cache_redis_password", "cache_redis_url")
 
     def execute(self, params, *, check_mode, diff_mode):
         # Reads only: check mode gives the same report.

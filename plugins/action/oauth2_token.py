@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import MUTUALLY_EXCLUSIVE, module_spec
+from ansible_collections.apiauth.saas.plugins.module_utils._catalogue import MUTUALLY_EXCLUSIVE, module_spec
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import GENERIC
 from ansible_collections.apiauth.saas.plugins.plugin_utils._action import TokenAction
 

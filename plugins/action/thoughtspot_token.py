@@ -5,9 +5,8 @@
 
 from __future__ import annotations
 
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import MUTUALLY_EXCLUSIVE, module_spec
+from ansible_collections.apiauth.saas.plugins.module_utils._catalogue import MUTUALLY_EXCLUSIVE, module_spec
 from ansible_collections.apiauth.saas.plugins.module_utils._thoughtspot_tasks import token_task
-from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thoughtspot import SECRET_OPTIONS
 from ansible_collections.apiauth.saas.plugins.plugin_utils._controller_action import ControllerAction, Outcome
 from ansible_collections.apiauth.saas.plugins.plugin_utils._thoughtspot import revoke_at_end_hooks
 
@@ -15,7 +14,6 @@ from ansible_collections.apiauth.saas.plugins.plugin_utils._thoughtspot import r
 class ActionModule(ControllerAction):
     ARGUMENT_SPEC = module_spec("thoughtspot")
     MUTUALLY_EXCLUSIVE = MUTUALLY_EXCLUSIVE["thoughtspot"]
-    SECRET_OPTIONS = SECRET_OPTIONS
 
     def execute(self, params, *, check_mode, diff_mode):
         cache_dir, on_new_token = revoke_at_end_hooks(params)

@@ -6,13 +6,11 @@
 from __future__ import annotations
 
 from ansible_collections.apiauth.saas.plugins.module_utils._thoughtspot_tasks import info_argument_spec, info_task
-from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thoughtspot import SECRET_OPTIONS
 from ansible_collections.apiauth.saas.plugins.plugin_utils._controller_action import ControllerAction, Outcome
 
 
 class ActionModule(ControllerAction):
     ARGUMENT_SPEC = info_argument_spec()
-    SECRET_OPTIONS = SECRET_OPTIONS
 
     def execute(self, params, *, check_mode, diff_mode):
         result, holds_secret, warnings = info_task(params)

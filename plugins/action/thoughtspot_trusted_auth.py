@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from ansible_collections.apiauth.saas.plugins.module_utils import _thoughtspot_tasks as tasks
-from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thoughtspot import SECRET_OPTIONS
 from ansible_collections.apiauth.saas.plugins.plugin_utils._controller_action import ControllerAction, Outcome
 
 
@@ -15,7 +14,6 @@ class ActionModule(ControllerAction):
     MUTUALLY_EXCLUSIVE = tasks.TRUSTED_AUTH_MUTUALLY_EXCLUSIVE
     REQUIRED_ONE_OF = tasks.TRUSTED_AUTH_REQUIRED_ONE_OF
     REQUIRED_TOGETHER = tasks.TRUSTED_AUTH_REQUIRED_TOGETHER
-    SECRET_OPTIONS = SECRET_OPTIONS
 
     def execute(self, params, *, check_mode, diff_mode):
         result, holds_secret, warnings = tasks.trusted_auth_task(params, check_mode=check_mode, diff_mode=diff_mode)

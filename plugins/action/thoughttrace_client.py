@@ -14,7 +14,6 @@ class ActionModule(ControllerAction):
     MUTUALLY_EXCLUSIVE = clients.MUTUALLY_EXCLUSIVE
     REQUIRED_ONE_OF = clients.REQUIRED_ONE_OF
     REQUIRED_TOGETHER = clients.REQUIRED_TOGETHER
-    SECRET_OPTIONS = clients.SECRET_OPTIONS
 
     def execute(self, params: dict, *, check_mode: bool, diff_mode: bool) -> Outcome:
         result, holds_secret, warnings = clients.manage_client(params, check_mode=check_mode, diff_mode=diff_mode,

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import module_spec
+from ansible_collections.apiauth.saas.plugins.module_utils._catalogue import module_spec
 from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thoughttrace import THOUGHTTRACE
 from ansible_collections.apiauth.saas.plugins.plugin_utils._action import TokenAction
 

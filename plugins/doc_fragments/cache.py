@@ -15,6 +15,10 @@ options:
       - Reuse a token while it stays valid for at least O(min_ttl) seconds, from memory or from the
         cache directory on the controller, instead of asking the vendor again.
       - With V(false), every call asks the vendor for a new token and nothing is written to disk.
+      - The token a task reuses is the one it fetches itself, or the admin token it needs
+        (M(apiauth.saas.thoughttrace_client)). M(apiauth.saas.thoughtspot_token_info) and
+        M(apiauth.saas.thoughtspot_trusted_auth) fetch no token; they accept the cache options, from
+        C(module_defaults) of the C(saas) group, and use none of them.
     type: bool
     default: true
   cache_dir:

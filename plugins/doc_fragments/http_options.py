@@ -24,7 +24,8 @@ options:
   client_cert:
     description:
       - PEM client certificate presented on the TLS connection (mutual TLS). It may also hold the key.
-      - Needed for the C(tls_client_auth) client authentication and for vendors that require mutual TLS.
+      - Needed where the server requires mutual TLS, for example with C(auth_method=tls_client_auth) of
+        M(apiauth.saas.oauth2_token) or C(connectivity=mtls) of M(apiauth.saas.thredd_token).
     type: path
   client_key:
     description:

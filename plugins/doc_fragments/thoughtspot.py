@@ -39,18 +39,21 @@ options:
         for clusters that want trusted authentication requests to come from an administrator.
       - With O(apiauth.saas.thoughtspot_token#module:state=absent), it authorizes revoking another user's token.
     type: str
-  token_type:
+  token_kind:
     description:
       - V(full) is a token with the user's full access (C(auth/token/full)).
       - V(object) is a read-only token for one object, O(object_id) (C(auth/token/object)).
       - V(custom) is a token with attribute-based access control rules (C(auth/token/custom)) from
         O(filter_rules), O(parameter_values), O(variable_values) and O(objects).
+      - O(token_type) is its older name, still accepted; the C(token_type) of a result is the C(Authorization)
+        scheme, C(Bearer).
     type: str
+    aliases: [token_type]
     choices: [full, object, custom]
     default: full
   object_id:
     description:
-      - The GUID of the object an V(object) token may view. Required with O(token_type=object), refused
+      - The GUID of the object an V(object) token may view. Required with O(token_kind=object), refused
         otherwise.
     type: str
   org:
@@ -96,7 +99,7 @@ options:
       - For V(custom) tokens, what ThoughtSpot keeps of the rules for the user's later sessions.
         V(NONE) keeps nothing, V(APPEND) adds the rules, V(REPLACE) replaces them, V(RESET) clears them.
         Anything but V(NONE) changes the user, so it is not sent in check mode.
-      - Defaults to V(NONE) with O(token_type=custom); refused with other types.
+      - Defaults to V(NONE) with O(token_kind=custom); refused with other types.
     type: str
     choices: [NONE, APPEND, REPLACE, RESET]
   filter_rules:

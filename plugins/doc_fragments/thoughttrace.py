@@ -10,14 +10,16 @@ class ModuleDocFragment:
 
     DOCUMENTATION = r"""
 options:
-  identity_url:
+  base_url:
     description:
-      - The base URL of the ThoughtTrace IdP API; the token endpoint is C(<identity_url>/connect/token).
+      - The base URL of the ThoughtTrace IdP API; the token endpoint is C(<base_url>/connect/token).
+      - O(identity_url) is its older name, still accepted.
     type: str
+    aliases: [identity_url]
     default: https://identity.thoughttrace.com
   token_url:
     description:
-      - The token endpoint, instead of C(<identity_url>/connect/token).
+      - The token endpoint, instead of C(<base_url>/connect/token).
     type: str
   client_id:
     description:
@@ -33,14 +35,19 @@ options:
 
     PLUGINS = r"""
 options:
-  identity_url:
+  base_url:
     env:
+      # Ansible takes the last one set: the new name wins over the old.
       - name: APIAUTH_THOUGHTTRACE_IDENTITY_URL
+      - name: APIAUTH_THOUGHTTRACE_BASE_URL
     ini:
       - section: apiauth_thoughttrace
         key: identity_url
+      - section: apiauth_thoughttrace
+        key: base_url
     vars:
       - name: apiauth_thoughttrace_identity_url
+      - name: apiauth_thoughttrace_base_url
   token_url:
     env:
       - name: APIAUTH_THOUGHTTRACE_TOKEN_URL

@@ -49,16 +49,19 @@ options:
     required: true
   client_secret:
     description:
-      - The client secret, for O(auth_method=client_secret). It is sent in the form body, never in a URL.
+      - The client secret, for O(auth_method=client_secret_post). It is sent in the form body, never in a URL.
     type: str
   auth_method:
     description:
-      - V(client_secret) sends the client secret; V(private_key_jwt) signs a client assertion with the private key
-        of your Thredd signing certificate (O(private_key_path) or O(private_key_content), with O(key_id) set to
-        the certificate's KID), so no secret is sent.
+      - How the client proves itself, named as for M(apiauth.saas.oauth2_token).
+      - V(client_secret_post) sends the client secret in the form body, as Thredd documents; V(private_key_jwt)
+        signs a client assertion with the private key of your Thredd signing certificate (O(private_key_path) or
+        O(private_key_content), with O(key_id) set to the certificate's KID, which Thredd requires), so no secret
+        is sent. Without O(key_id), V(private_key_jwt) fails before any request.
+      - V(client_secret) is the older name of V(client_secret_post), still accepted.
     type: str
-    default: client_secret
-    choices: [client_secret, private_key_jwt]
+    default: client_secret_post
+    choices: [client_secret_post, private_key_jwt, client_secret]
   signing_cert_path:
     description:
       - The Thredd signing certificate (PEM or DER) of the private key, with O(auth_method=private_key_jwt).
@@ -83,15 +86,17 @@ options:
         signing key is not published there under O(key_id). Needs O(auth_method=private_key_jwt).
     type: bool
     default: false
-  organisation_id:
+  org:
     description:
       - Your Thredd organisation id, which names the organisation's JWKS for O(jwks_preflight).
+      - O(organisation_id) is its older name, still accepted.
       - It becomes a segment of the JWKS URL's path, so it must start with a letter or digit and hold only
         letters, digits, C(.), C(_), C(~) and C(-); any other value is refused before anything is sent.
     type: str
+    aliases: [organisation_id]
   jwks_url:
     description:
-      - The JWKS URL for O(jwks_preflight), instead of C(https://jwks.threddid.com/<organisation_id>/jwks.json).
+      - The JWKS URL for O(jwks_preflight), instead of C(https://jwks.threddid.com/<org>/jwks.json).
     type: str
 """
 
@@ -163,14 +168,19 @@ options:
       - name: APIAUTH_THREDD_SIGNING_CERT_PATH
     vars:
       - name: apiauth_thredd_signing_cert_path
-  organisation_id:
+  org:
     env:
+      # Ansible takes the last one set: the new name wins over the old.
       - name: APIAUTH_THREDD_ORGANISATION_ID
+      - name: APIAUTH_THREDD_ORG
     ini:
       - section: apiauth_thredd
         key: organisation_id
+      - section: apiauth_thredd
+        key: org
     vars:
       - name: apiauth_thredd_organisation_id
+      - name: apiauth_thredd_org
   private_key_path:
     env:
       - name: APIAUTH_THREDD_PRIVATE_KEY_PATH

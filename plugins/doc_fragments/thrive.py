@@ -51,10 +51,12 @@ options:
     choices: [client_secret_basic, client_secret_post]
   scope:
     description:
-      - The scopes to request; ask for the least the job needs. The client's default scopes when omitted.
+      - The scopes to request, as a list or a space-separated string (V(api/read api/write)); ask for the least
+        the job needs. The client's default scopes when omitted.
+      - THRIVE's scopes are C(api/all), C(api/read), C(api/write) and C(api/webhooks); any other is refused before
+        anything is sent.
     type: list
     elements: str
-    choices: [api/all, api/read, api/write, api/webhooks]
 """
 
     PLUGINS = r"""
@@ -104,6 +106,14 @@ options:
       - name: APIAUTH_THRIVE_CLIENT_SECRET
     vars:
       - name: apiauth_thrive_client_secret
+  auth_method:
+    env:
+      - name: APIAUTH_THRIVE_AUTH_METHOD
+    ini:
+      - section: apiauth_thrive
+        key: auth_method
+    vars:
+      - name: apiauth_thrive_auth_method
   scope:
     env:
       - name: APIAUTH_THRIVE_SCOPE

@@ -84,7 +84,7 @@ _raw:
   elements: raw
 """
 
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import TOKEN_PLUGINS
+from ansible_collections.apiauth.saas.plugins.module_utils._catalogue import TOKEN_PLUGINS
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import GENERIC
 from ansible_collections.apiauth.saas.plugins.plugin_utils._lookup import TokenLookup
 

@@ -82,7 +82,7 @@ _raw:
   elements: raw
 """
 
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import TOKEN_PLUGINS
+from ansible_collections.apiauth.saas.plugins.module_utils._catalogue import TOKEN_PLUGINS
 from ansible_collections.apiauth.saas.plugins.module_utils._thoughtspot_tasks import token_task
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import TokenOutcome
 from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thoughtspot import redactor_for

@@ -42,7 +42,7 @@ EXAMPLES = r"""
       THOUGHTTRACE_AUTHORIZATION={{ lookup('apiauth.saas.thoughttrace_token', output='authorization') }}
   no_log: true
   vars:
-    apiauth_thoughttrace_identity_url: "{{ thoughttrace_identity_url }}"
+    apiauth_thoughttrace_base_url: "{{ thoughttrace_identity_url }}"
     apiauth_thoughttrace_client_id: "{{ thoughttrace_client_id }}"
     apiauth_thoughttrace_client_secret: "{{ thoughttrace_client_secret }}"
     apiauth_saas_ca_path: "{{ sim_ca_path }}"
@@ -58,7 +58,7 @@ _raw:
   elements: raw
 """
 
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import TOKEN_PLUGINS
+from ansible_collections.apiauth.saas.plugins.module_utils._catalogue import TOKEN_PLUGINS
 from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thoughttrace import THOUGHTTRACE
 from ansible_collections.apiauth.saas.plugins.plugin_utils._lookup import TokenLookup
 

@@ -60,7 +60,7 @@ _raw:
   elements: raw
 """
 
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import TOKEN_PLUGINS
+from ansible_collections.apiauth.saas.plugins.module_utils._catalogue import TOKEN_PLUGINS
 from ansible_collections.apiauth.saas.plugins.module_utils._vendor_throughline import THROUGHLINE as PROFILE
 from ansible_collections.apiauth.saas.plugins.plugin_utils._lookup import TokenLookup
 

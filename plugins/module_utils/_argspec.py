@@ -25,37 +25,23 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import Option
 from ansible_collections.apiauth.saas.plugins.module_utils._urls import url_problem
 from ansible_collections.apiauth.saas.plugins.module_utils._jws import SUPPORTED_ALGORITHMS
 from ansible_collections.apiauth.saas.plugins.module_utils._oauth2 import AUTH_METHODS, BASIC_ENCODINGS
-from ansible_collections.apiauth.saas.plugins.module_utils._token_service import DEFAULT_MIN_TTL
+from ansible_collections.apiauth.saas.plugins.module_utils._option_groups import CACHE, HTTP
 
 
-def _env(group: dict, prefix: str, names=None) -> dict:
-    """The group with an environment fallback ``<prefix><NAME>`` on the named options."""
+def _env(group: dict, prefix: str, names=None, renamed: dict | None = None) -> dict:
+    """The group with an environment fallback ``<prefix><NAME>`` on the named options.
+
+    ``renamed`` maps an option to its old name (kept as an alias): the old
+    name's variable stays a second fallback, so an environment set for it
+    still serves.
+    """
     for name in names or group:
-        group[name]["fallback"] = (env_fallback, [prefix + name.upper()])
+        variables = [prefix + name.upper()]
+        if renamed and name in renamed:
+            variables.append(prefix + renamed[name].upper())
+        group[name]["fallback"] = (env_fallback, variables)
     return group
 
-
-HTTP = {
-    "validate_certs": {"type": "bool", "default": True},
-    "ca_path": {"type": "path"},
-    "client_cert": {"type": "path"},
-    "client_key": {"type": "path", "no_log": False},
-    "proxy": {"type": "str"},
-    "timeout": {"type": "float", "default": 30},
-    "retries": {"type": "int", "default": 3},
-    "allow_http": {"type": "bool", "default": False},
-}
-
-CACHE = {
-    "cache": {"type": "bool", "default": True},
-    "cache_dir": {"type": "path"},
-    "cache_encryption_key": {"type": "str", "no_log": True},
-    "cache_backend": {"type": "str", "choices": ["file", "redis"], "default": "file"},
-    "cache_redis_url": {"type": "str", "no_log": True},
-    "cache_redis_password": {"type": "str", "no_log": True},
-    "min_ttl": {"type": "int", "default": DEFAULT_MIN_TTL},
-    "force_refresh": {"type": "bool", "default": False},
-}
 
 TOKEN_MODULE = {
     "censor_result": {"type": "bool", "default": True},
@@ -87,89 +73,9 @@ def private_key_jwt(env_prefix: str) -> dict:
 
 PRIVATE_KEY_MUTUALLY_EXCLUSIVE = [("private_key_path", "private_key_content")]
 
-THROUGHLINE = {
-    "token_url": {"type": "str", "default": "https://api.findahelpline.com/oauth/token", "no_log": False},
-    "client_id": {"type": "str", "required": True},
-    "client_secret": {"type": "str", "required": True, "no_log": True},
-}
-
-THREDD = {
-    "environment": {"type": "str", "required": True, "choices": ["uat", "production"]},
-    "connectivity": {"type": "str", "default": "tls", "choices": ["tls", "mtls"]},
-    "region": {"type": "str", "default": "default", "choices": ["default", "emea", "apac", "0", "1", "2"]},
-    "base_url": {"type": "str"},
-    "token_url": {"type": "str", "no_log": False},
-    "client_id": {"type": "str", "required": True},
-    "client_secret": {"type": "str", "no_log": True},
-    "auth_method": {"type": "str", "default": "client_secret", "choices": ["client_secret", "private_key_jwt"]},
-    "signing_cert_path": {"type": "path"},
-    "certificate_warn_days": {"type": "int", "default": 30},
-    "content_type": {"type": "str", "default": "application/json"},
-    "jwks_preflight": {"type": "bool", "default": False},
-    "organisation_id": {"type": "str"},
-    "jwks_url": {"type": "str"},
-}
-
-THOUGHTTRACE = {
-    "identity_url": {"type": "str", "default": "https://identity.thoughttrace.com"},
-    "token_url": {"type": "str", "no_log": False},
-    "client_id": {"type": "str", "required": True},
-    "client_secret": {"type": "str", "required": True, "no_log": True},
-}
-
-THRIVE = {
-    "environment": {"type": "str", "required": True, "choices": ["staging", "production"]},
-    "tenant_id": {"type": "str", "required": True},
-    "base_url": {"type": "str"},
-    "token_url": {"type": "str", "no_log": False},
-    "client_id": {"type": "str", "required": True},
-    "client_secret": {"type": "str", "required": True, "no_log": True},
-    "auth_method": {"type": "str", "default": "client_secret_basic",
-                    "choices": ["client_secret_basic", "client_secret_post"]},
-    "scope": {"type": "list", "elements": "str", "choices": ["api/all", "api/read", "api/write", "api/webhooks"]},
-}
-
-THOUGHTSPOT = {
-    "host": {"type": "str", "required": True},
-    "username": {"type": "str"},
-    "password": {"type": "str", "no_log": True},
-    "secret_key": {"type": "str", "no_log": True},
-    "admin_token": {"type": "str", "no_log": True},
-    "token_type": {"type": "str", "default": "full", "choices": ["full", "object", "custom"], "no_log": False},
-    "object_id": {"type": "str"},
-    "org": {"type": "str", "aliases": ["org_id", "org_identifier"]},
-    "validity_time_in_sec": {"type": "int", "default": 3600},
-    "auto_create": {"type": "bool"},
-    "groups": {"type": "list", "elements": "str", "aliases": ["group_identifiers"]},
-    "email": {"type": "str"},
-    "display_name": {"type": "str"},
-    "persist_option": {"type": "str", "choices": ["NONE", "APPEND", "REPLACE", "RESET"]},
-    "filter_rules": {"type": "list", "elements": "dict"},
-    "parameter_values": {"type": "list", "elements": "dict"},
-    "variable_values": {"type": "list", "elements": "dict"},
-    "objects": {"type": "list", "elements": "dict"},
-    "revoke_at_end": {"type": "bool", "default": False},
-}
-
-# Options of the thoughtspot_token module that its lookup does not have.
-THOUGHTSPOT_MODULE = {
-    "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-    "token": {"type": "str", "no_log": True},
-    "revoke_all": {"type": "bool", "default": False},
-}
-
-
 _env(HTTP, "APIAUTH_SAAS_")
 _env(CACHE, "APIAUTH_SAAS_")
 _env(OAUTH2, "APIAUTH_OAUTH2_", ("token_url", "client_id", "client_secret", "auth_method", "scope"))
-_env(THROUGHLINE, "APIAUTH_THROUGHLINE_")
-_env(THREDD, "APIAUTH_THREDD_", ("environment", "connectivity", "region", "base_url", "token_url", "client_id",
-                                 "client_secret", "auth_method", "signing_cert_path", "organisation_id"))
-_env(THOUGHTTRACE, "APIAUTH_THOUGHTTRACE_", ("identity_url", "token_url", "client_id", "client_secret"))
-_env(THOUGHTSPOT, "APIAUTH_THOUGHTSPOT_", ("host", "username", "password", "secret_key", "admin_token", "org"))
-_env(THRIVE, "APIAUTH_THRIVE_", ("environment", "tenant_id", "base_url", "token_url", "client_id",
-                                 "client_secret", "scope"))
-
 
 # Options that hold the URL of a vendor endpoint: checked, by name, before anything is sent.
 URL_OPTIONS = ("token_url", "base_url", "identity_url", "jwks_url", "url", "host")
@@ -242,6 +148,22 @@ def _empty_problem(name: str, option: dict, value) -> str | None:
     return None
 
 
+def _check_one_name_each(spec: dict, names: dict, args: dict) -> None:
+    """Refuse an option given under two of its names: Ansible would only warn, and keep one of them silently."""
+    given: dict = {}
+    for key in args:
+        if key in names:
+            given.setdefault(names[key], []).append(key)
+    for name, keys in given.items():
+        if len(keys) > 1:
+            older = [key for key in keys if key != name]
+            raise OptionError(
+                f"{' and '.join(keys)} are names of one option, {name} "
+                f"({', '.join(older)} {'is its older name' if len(older) == 1 else 'are its other names'}): "
+                "give it once."
+            )
+
+
 def check_raw(spec: dict, args: dict, *, where: dict | None = None) -> None:
     """Refuse a value as given (before Ansible converts it) that no conversion makes right, naming the option.
 
@@ -255,6 +177,7 @@ def check_raw(spec: dict, args: dict, *, where: dict | None = None) -> None:
         names[name] = name
         for alias in option.get("aliases") or ():
             names[alias] = name
+    _check_one_name_each(spec, names, args)
     for key, value in args.items():
         name = names.get(key)
         if name is None or value is None:
@@ -287,45 +210,21 @@ def merge(*groups: dict) -> dict:
     return spec
 
 
-# The options of each token plugin, shared by its module, action plugin and
-# lookup; modules add TOKEN_MODULE.
-TOKEN_PLUGINS = {
-    "oauth2": merge(OAUTH2, private_key_jwt("APIAUTH_OAUTH2_"), HTTP, CACHE),
-    "throughline": merge(THROUGHLINE, HTTP, CACHE),
-    "thredd": merge(THREDD, private_key_jwt("APIAUTH_THREDD_"), HTTP, CACHE),
-    "thoughttrace": merge(THOUGHTTRACE, HTTP, CACHE),
-    "thrive": merge(THRIVE, HTTP, CACHE),
-    "thoughtspot": merge(THOUGHTSPOT, HTTP, CACHE),
-}
-
-# Options a token module has beyond its lookup's.
-MODULE_ONLY = {
-    "thoughtspot": THOUGHTSPOT_MODULE,
-}
-
-MUTUALLY_EXCLUSIVE = {
-    "oauth2": PRIVATE_KEY_MUTUALLY_EXCLUSIVE,
-    "thredd": PRIVATE_KEY_MUTUALLY_EXCLUSIVE,
-    "thoughtspot": [("password", "secret_key")],
+# Names that lived here before each vendor's options moved to its _vendor_<name> file.
+_MOVED = {
+    "TOKEN_PLUGINS": "_catalogue", "MODULE_ONLY": "_catalogue", "MUTUALLY_EXCLUSIVE": "_catalogue",
+    "module_spec": "_catalogue",
 }
 
 
-def module_spec(name: str) -> dict:
-    return merge(TOKEN_PLUGINS[name], MODULE_ONLY.get(name, {}), TOKEN_MODULE)
+def __getattr__(name: str):
+    """The names that moved, for code that still imports them from here."""
+    if name in _MOVED:
+        from ansible_collections.apiauth.saas.plugins.module_utils import _catalogue  # pylint: disable=import-outside-toplevel
 
+        return getattr(_catalogue, name)
+    if name == "THRIVE_APIKEY":
+        from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thrive import APIKEY_OPTIONS  # pylint: disable=import-outside-toplevel
 
-THRIVE_APIKEY = _env({
-    "environment": {"type": "str", "required": True, "choices": ["staging", "production"]},
-    "url": {"type": "str"},
-    "admin_token": {"type": "str", "required": True, "no_log": True},
-    "correlation_id": {"type": "str"},
-    "tenant_id": {"type": "str", "required": True},
-    "token_type": {"type": "str", "default": "permanent", "no_log": False},
-    "services": {"type": "list", "elements": "str", "default": ["api-service"]},
-    "current_api_key": {"type": "str", "no_log": True},
-    "current_valid_until": {"type": "str"},
-    "renew_before": {"type": "int", "default": 2592000},
-    "rotate": {"type": "str", "default": "when_needed", "choices": ["when_needed", "always"]},
-    "recovery_file": {"type": "path"},
-    "censor_result": {"type": "bool", "default": True},
-}, "APIAUTH_THRIVE_", ("admin_token", "tenant_id"))
+        return APIKEY_OPTIONS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,13 +14,10 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import AnsibleModule, _load_params
 
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import (
-    MUTUALLY_EXCLUSIVE,
-    check_raw,
-    check_urls,
-    module_spec,
-)
+from ansible_collections.apiauth.saas.plugins.module_utils._argspec import check_raw, check_urls
+from ansible_collections.apiauth.saas.plugins.module_utils._catalogue import MUTUALLY_EXCLUSIVE, module_spec
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError, OptionError
+from ansible_collections.apiauth.saas.plugins.module_utils._option_groups import secret_names
 
 
 def run_module(name: str, profile) -> None:
@@ -66,16 +63,23 @@ def run_token_module(module, profile) -> None:
     module.exit_json(**result)
 
 
+# The result keys that hold a secret, in any task's result.
+SECRET_RESULTS = ("access_token", "secret_key", "authorization", "api_key", "password", "client_secret")
+
+
 def run_task_module(task, *, argument_spec: dict, mutually_exclusive=None, required_one_of=None,
-                    required_together=None, secret_options=(), **task_kwargs) -> None:
+                    required_together=None, secret_options=None, **task_kwargs) -> None:
     """The whole main() of a module whose work is ``task(params, ...) -> (result, holds_secret, warnings)``.
 
     ``task_kwargs`` names the flags the task takes: ``check_mode`` and
-    ``diff_mode`` are filled in from the module.
+    ``diff_mode`` are filled in from the module. ``secret_options`` defaults
+    to the spec's no_log options.
     """
     from ansible_collections.apiauth.saas.plugins.module_utils._certs import key_file_warnings
     from ansible_collections.apiauth.saas.plugins.module_utils._token_service import redactor_for
 
+    if secret_options is None:
+        secret_options = secret_names(argument_spec)
     module = AnsibleModule(
         argument_spec=argument_spec,
         mutually_exclusive=mutually_exclusive or [],
@@ -101,7 +105,10 @@ def run_task_module(task, *, argument_spec: dict, mutually_exclusive=None, requi
     for warning in warnings:
         module.warn(redactor.redact(str(warning)))
     if censor and holds_secret:
-        for key in ("access_token", "secret_key", "authorization"):
+        for key in SECRET_RESULTS:
             if result.get(key):
                 module.no_log_values.add(result[key])
+    if result.pop("failed", False):
+        # A failed result may still hold a secret the vendor made (a key received but not saved): censored above.
+        module.fail_json(**result)
     module.exit_json(**result)

@@ -257,7 +257,7 @@ def _admin_bearer(params: dict, warnings: list) -> str:
         return params["admin_token"]
     token_params = connection_options(params)
     token_params.update(host=params["host"], username=params["username"], password=params["password"],
-                        token_type="full")
+                        token_kind="full")
     outcome = get_thoughtspot_token(token_params)
     warnings.extend(outcome.warnings)
     return outcome.record["access_token"]

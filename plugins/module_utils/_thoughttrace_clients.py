@@ -26,150 +26,65 @@ client up again and keeps the secret the first received.
 from __future__ import annotations
 
 import datetime
-import re
 
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import CACHE, HTTP, _env, connection_options, merge
+from ansible_collections.apiauth.saas.plugins.module_utils._argspec import connection_options, merge
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     ApiAuthError,
     HTTPStatusError,
-    OptionError,
     Redactor,
     ResponseFormatError,
     TransportError,
     fingerprint,
 )
 from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient
+from ansible_collections.apiauth.saas.plugins.module_utils._option_groups import secret_names
 from ansible_collections.apiauth.saas.plugins.module_utils._recovery import check_recovery_file, write_recovery_file
-from ansible_collections.apiauth.saas.plugins.module_utils._token_service import (
-    CACHE_SECRET_OPTIONS,
-    get_token,
-    http_options,
-    redactor_for,
-)
-from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thoughttrace import (
+from ansible_collections.apiauth.saas.plugins.module_utils._token_service import get_token, http_options, redactor_for
+# Some of these are only re-exported: they lived here before the vendor's facts moved to _vendor_thoughttrace.
+from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thoughttrace import (  # noqa: F401  # pylint: disable=unused-import
+    ACTIVATE,
+    API_PATHS,
+    CLIENT_MUTUALLY_EXCLUSIVE as MUTUALLY_EXCLUSIVE,
+    CLIENT_OPTIONS,
+    CLIENT_REQUIRED_ONE_OF as REQUIRED_ONE_OF,
+    CLIENT_REQUIRED_TOGETHER as REQUIRED_TOGETHER,
+    CLIENT_SPEC,
+    CREATE,
+    DEACTIVATE,
     DEFAULT_IDENTITY_URL,
+    DELETE,
+    NEW_SECRET,
+    PATHS_WITH_ID,
     THOUGHTTRACE,
+    VENDOR,
+    ClientApi,
+    client_from_vendor,
+    clients_from_response,
+    endpoint,
+    resolve_paths,
+    secret_in,
 )
-from ansible_collections.apiauth.saas.plugins.module_utils._urls import path_segment
 from ansible_collections.apiauth.saas.plugins.module_utils._write_flight import WriteFlight
 
-VENDOR = "ThoughtTrace"
-
-# Every client-administration path, relative to identity_url. Undocumented by
-# the vendor, so kept in this one table and overridable with api_paths.
-API_PATHS = {
-    "list": "/api/clients",
-    "create": "/api/clients",
-    "deactivate": "/api/clients/{id}/deactivate",
-    "activate": "/api/clients/{id}/activate",
-    "new_secret": "/api/clients/{id}/secret",
-    "delete": "/api/clients/{id}",
-}
-# The paths that name one client and so must hold the {id} placeholder.
-PATHS_WITH_ID = ("deactivate", "activate", "new_secret", "delete")
-
-# Operations, in the order they are carried out.
-CREATE = "create"
-ACTIVATE = "activate"
-DEACTIVATE = "deactivate"
-NEW_SECRET = "new_secret"
-DELETE = "delete"
-
-SECRET_OPTIONS = ("admin_token", "admin_client_secret") + CACHE_SECRET_OPTIONS
-
-_ADMIN_HINT = (
-    "The admin client or token lacks the rights to manage API clients: use an API client of a ThoughtTrace "
-    "administrator (Access > API Clients)."
-)
-_AUTH_HINT = "ThoughtTrace did not accept the admin token: check admin_token, or admin_client_id and admin_client_secret."
-
-CLIENT_OPTIONS = {
-    "name": {"type": "str", "required": True},
-    "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-    "active": {"type": "bool"},
-    "new_secret": {"type": "bool", "default": False, "no_log": False},
-    "admin_token": {"type": "str", "no_log": True},
-    "admin_client_id": {"type": "str"},
-    "admin_client_secret": {"type": "str", "no_log": True},
-    "identity_url": {"type": "str", "default": DEFAULT_IDENTITY_URL},
-    "api_paths": {"type": "dict"},
-    "recovery_file": {"type": "path"},
-    "censor_result": {"type": "bool", "default": True},
-}
-_env(CLIENT_OPTIONS, "APIAUTH_THOUGHTTRACE_", ("identity_url",))
-
-MUTUALLY_EXCLUSIVE = [("admin_token", "admin_client_id"), ("admin_token", "admin_client_secret")]
-REQUIRED_ONE_OF = [("admin_token", "admin_client_id")]
-REQUIRED_TOGETHER = [("admin_client_id", "admin_client_secret")]
+SECRET_OPTIONS = secret_names(CLIENT_SPEC)
 
 
 def argument_spec() -> dict:
     """The options of apiauth.saas.thoughttrace_client, shared by the module and its action plugin."""
-    return merge(CLIENT_OPTIONS, HTTP, CACHE)
+    return merge(CLIENT_SPEC)
 
 
 # -- pure helpers --------------------------------------------------------------
 
 
+def wants_new_secret(params: dict) -> bool:
+    """rotate=always, or its older form new_secret=true."""
+    return params.get("rotate") == "always" or bool(params.get("new_secret"))
+
+
 def normalise_name(name) -> str:
     """The form two client names are compared in: ThoughtTrace shows names as typed."""
     return str(name or "").strip().casefold()
-
-
-def resolve_paths(overrides: dict | None) -> dict:
-    """The path table with the user's overrides, checked."""
-    paths = dict(API_PATHS)
-    for key, value in (overrides or {}).items():
-        if key not in API_PATHS:
-            raise OptionError(f"api_paths has an unknown key '{key}'; the keys are: {', '.join(API_PATHS)}.")
-        if not isinstance(value, str) or not value.strip():
-            raise OptionError(f"api_paths.{key} must be a non-empty string.")
-        value = value.strip()
-        if key in PATHS_WITH_ID and "{id}" not in value:
-            raise OptionError(f"api_paths.{key} must contain the placeholder {{id}} for the client's id.")
-        paths[key] = value if value.startswith("/") else "/" + value
-    return paths
-
-
-_ANY_ID = re.compile(r"[^\x00-\x1f\x7f]{1,256}")
-
-
-def endpoint(identity_url: str, paths: dict, key: str, client_id=None) -> str:
-    """The URL of one operation; an id is percent-encoded into its path."""
-    path = paths[key]
-    if client_id is not None:
-        # The id comes from ThoughtTrace's own list: checked all the same, so an
-        # id such as ".." or "a/b" cannot send a write to another path.
-        # ThoughtTrace documents no form for it: any text, encoded whole, but never a dot segment.
-        path = path.replace("{id}", path_segment(str(client_id), what=f"{VENDOR}: the id of a client in its list",
-                                                 pattern=_ANY_ID, form="an identifier other than '.' and '..'",
-                                                 error_class=ResponseFormatError))
-    return identity_url.rstrip("/") + path
-
-
-def client_from_vendor(item) -> dict:
-    """A vendor client record in this module's shape, without anything secret."""
-    if not isinstance(item, dict) or item.get("id") in (None, "") or not isinstance(item.get("name"), str):
-        raise ResponseFormatError(f"{VENDOR}: a client in the list has no id or name.")
-    return {
-        "id": str(item["id"]),
-        "name": item["name"],
-        "client_id": item.get("clientId", item.get("client_id")),
-        "active": bool(item.get("active", True)),
-        "created": item.get("created"),
-    }
-
-
-def clients_from_response(data) -> list:
-    """The client list from a list response: a JSON array, or an object wrapping one."""
-    if isinstance(data, dict):
-        for key in ("clients", "items", "data", "value"):
-            if isinstance(data.get(key), list):
-                data = data[key]
-                break
-    if not isinstance(data, list):
-        raise ResponseFormatError(f"{VENDOR}: the client list is not a JSON array.")
-    return [client_from_vendor(item) for item in data]
 
 
 def find_client(clients: list, name: str) -> dict | None:
@@ -231,77 +146,10 @@ def _now_iso() -> str:
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-# -- the API -------------------------------------------------------------------
-
-
-class ClientApi:
-    """Calls of the ThoughtTrace client-administration API, with an admin bearer token."""
-
-    def __init__(self, client: HttpClient, identity_url: str, paths: dict, token: str) -> None:
-        self._http = client
-        self._base = identity_url
-        self._paths = paths
-        self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-        # Called with (client, secret) the moment a create answer holds a secret.
-        self.on_secret = None
-
-    def _call(self, method: str, key: str, *, client_id=None, json=None, expected=(200,), idempotent=True):
-        url = endpoint(self._base, self._paths, key, client_id)
-        try:
-            return self._http.request(method, url, json=json, headers=self._headers, expected=expected,
-                                      idempotent=idempotent)
-        except HTTPStatusError as exc:
-            if exc.status == 403:
-                exc.hint = _ADMIN_HINT
-            elif exc.status == 401:
-                exc.hint = _AUTH_HINT
-            raise
-
-    def list(self) -> list:
-        return clients_from_response(self._call("GET", "list").json())
-
-    def create(self, name: str) -> dict:
-        """Create a client; its record with ``client_secret``.
-
-        A secret in the answer is handed to ``on_secret`` (when set) before the
-        rest of the answer is judged, so a malformed answer cannot lose it.
-        """
-        data = self._call("POST", "create", json={"name": name}, expected=(200, 201), idempotent=False).json()
-        secret = secret_in(data)
-        if secret is not None and self.on_secret is not None:
-            self.on_secret({"id": data.get("id"), "client_id": data.get("clientId", data.get("client_id")),
-                            "name": data.get("name") if isinstance(data.get("name"), str) else name,
-                            "created": data.get("created")}, secret)
-        if secret is None or data.get("id") in (None, ""):
-            raise ResponseFormatError(f"{VENDOR}: the answer to the create call has no id or clientSecret.")
-        return dict(client_from_vendor(data), client_secret=secret)
-
-    def set_active(self, client_id: str, active: bool) -> None:
-        self._call("POST", ACTIVATE if active else DEACTIVATE, client_id=client_id, expected=(200, 204))
-
-    def new_secret(self, client_id: str) -> str:
-        data = self._call("POST", NEW_SECRET, client_id=client_id, expected=(200, 201), idempotent=False).json()
-        secret = secret_in(data)
-        if secret is None:
-            raise ResponseFormatError(f"{VENDOR}: the answer to the new-secret call has no clientSecret.")
-        return secret
-
-    def delete(self, client_id: str) -> None:
-        self._call("DELETE", DELETE, client_id=client_id, expected=(200, 204, 404))
-
-
-def secret_in(data) -> str | None:
-    """The client secret in an answer, if there is one, whatever else the answer holds or lacks."""
-    secret = data.get("clientSecret") if isinstance(data, dict) else None
-    if isinstance(secret, (int, float)) and not isinstance(secret, bool):
-        secret = str(secret)
-    return secret if isinstance(secret, str) and secret else None
-
-
 def _token_params(params: dict) -> dict:
     """The options of apiauth.saas.thoughttrace_token that give the admin token."""
     token_params = connection_options(params)
-    token_params.update(identity_url=params.get("identity_url"), client_id=params.get("admin_client_id"),
+    token_params.update(base_url=params.get("base_url"), client_id=params.get("admin_client_id"),
                         client_secret=params.get("admin_client_secret"))
     return token_params
 
@@ -359,13 +207,13 @@ class _Run:
         params = self.params
         self.redactor = redactor
         paths = resolve_paths(params.get("api_paths"))
-        identity_url = (params.get("identity_url") or DEFAULT_IDENTITY_URL).rstrip("/")
+        identity_url = (params.get("base_url") or DEFAULT_IDENTITY_URL).rstrip("/")
         if self.progress is not None:
             self.progress.mask_with(redactor)
         token = _admin_token(params, self.warnings, self.progress)
         redactor.add(token)
-        if params["state"] == "absent" and params.get("new_secret"):
-            self.warnings.append("new_secret is ignored with state=absent.")
+        if params["state"] == "absent" and wants_new_secret(params):
+            self.warnings.append("rotate=always is ignored with state=absent.")
         with HttpClient(http_options(params), vendor=VENDOR, redactor=redactor, progress=self.progress) as http:
             api = ClientApi(http, identity_url, paths, token)
             existing = find_client(api.list(), self.name)
@@ -387,7 +235,7 @@ class _Run:
 
     def _plan(self, existing: dict | None) -> list:
         return plan(existing, state=self.params["state"], active=self.params.get("active"),
-                    new_secret=bool(self.params.get("new_secret")))
+                    new_secret=wants_new_secret(self.params))
 
     def _make_secret(self, api: ClientApi, identity_url: str, existing, operations: list, redactor: Redactor):
         """Create or rotate under the single flight of this client: (existing, operations, after)."""
@@ -485,10 +333,10 @@ class _Run:
         name = self.name.strip()
         if what == "created":
             advice = (f"Check Access > API Clients in ThoughtTrace before running the task again: if '{name}' is "
-                      "there, its secret was lost, so run the task with new_secret: true to get a new one.")
+                      "there, its secret was lost, so run the task with rotate: always to get a new one.")
         else:
             advice = (f"Check ThoughtTrace before running the task again: the secret of '{name}' may have been "
-                      "replaced, so the old one may no longer work; run the task again with new_secret: true to "
+                      "replaced, so the old one may no longer work; run the task again with rotate: always to "
                       "get a secret you know.")
         return ApiAuthError(
             f"{exc.message} The API client '{name}' may have been {what} anyway; the request was not sent again.",

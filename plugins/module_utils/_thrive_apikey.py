@@ -24,9 +24,7 @@ to list, revoke or rotate keys, and shows a key once. So:
 
 from __future__ import annotations
 
-import base64
 import datetime
-import json
 import os
 import time
 import uuid
@@ -40,94 +38,33 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     TransportError,
     fingerprint,
 )
+from ansible_collections.apiauth.saas.plugins.module_utils._option_groups import secret_names
 from ansible_collections.apiauth.saas.plugins.module_utils._recovery import (
     RecoveryFileError,
     check_recovery_file,
     write_fallback,
     write_recovery_file,
 )
-from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thrive import check_tenant_id
+# Some of these are only re-exported: they lived here before the vendor's facts moved to _vendor_thrive.
+from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thrive import (  # noqa: F401  # pylint: disable=unused-import
+    ADMIN_TOKEN_HELP,
+    ADMIN_TOKEN_MARGIN,
+    MUTATION,
+    TENANTS_URLS,
+    _error_messages,
+    _result_of,
+    admin_token_expiry,
+    admin_token_tenant,
+    basic_authorization,
+    build_request,
+    check_admin_token,
+    check_token_tenant,
+    APIKEY_SPEC,
+    check_tenant_id,
+    parse_response,
+    received_key,
+)
 from ansible_collections.apiauth.saas.plugins.module_utils._write_flight import WriteFlight
-
-TENANTS_URLS = {
-    "staging": "https://tenant.api.learnstaging.link/tenants",
-    "production": "https://tenant.api.link/tenants",
-}
-MUTATION = (
-    "mutation GenerateApiKey($tokenType: String!, $services: [String!]!) "
-    "{ generateApiKey(tokenType: $tokenType, services: $services) { validUntil apiKey } }"
-)
-# The options whose values are masked in every message of the module.
-SECRET_OPTIONS = ("admin_token", "current_api_key")
-ADMIN_TOKEN_HELP = (
-    "Get a fresh one: sign in to THRIVE Learn, open the browser's developer tools, Network tab, select a request "
-    "such as user?AuthorityToken and copy its Authorization header value. It expires every 60 minutes."
-)
-# An admin token with less than this left is treated as expired: the request
-# could otherwise be refused half-way.
-ADMIN_TOKEN_MARGIN = 30
-
-
-def _b64url_json(segment: str):
-    padded = segment + "=" * (-len(segment) % 4)
-    return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-
-
-def admin_token_expiry(token: str) -> float:
-    """The ``exp`` of the admin JWT, read without verifying it (THRIVE verifies it)."""
-    raw = token.strip()
-    if raw.lower().startswith("bearer "):
-        raw = raw[7:].strip()
-    parts = raw.split(".")
-    try:
-        if len(parts) != 3:
-            raise ValueError
-        claims = _b64url_json(parts[1])
-        exp = claims["exp"]
-        if isinstance(exp, bool) or not isinstance(exp, (int, float)):
-            raise ValueError
-    except (ValueError, KeyError, TypeError, UnicodeError):
-        raise OptionError(f"admin_token is not a JWT with an expiry (exp). {ADMIN_TOKEN_HELP}") from None
-    return float(exp)
-
-
-def check_admin_token(token: str, now: float | None = None) -> None:
-    now = time.time() if now is None else now
-    exp = admin_token_expiry(token)
-    if exp - now < ADMIN_TOKEN_MARGIN:
-        when = datetime.datetime.fromtimestamp(int(exp), tz=datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-        raise OptionError(f"admin_token expired at {when}; nothing was sent to THRIVE. {ADMIN_TOKEN_HELP}")
-
-
-# Where the admin console JWT names its tenant: Cognito's custom attribute, or a plain claim.
-TENANT_CLAIMS = ("custom:tenant_id", "tenant_id")
-
-
-def admin_token_tenant(token: str) -> str | None:
-    """The tenant the admin JWT was issued for, read without verifying it; None when it names none."""
-    raw = token.strip()
-    if raw.lower().startswith("bearer "):
-        raw = raw[7:].strip()
-    try:
-        claims = _b64url_json(raw.split(".")[1])
-    except (ValueError, IndexError, TypeError, UnicodeError):
-        return None
-    if not isinstance(claims, dict):
-        return None
-    for name in TENANT_CLAIMS:
-        if isinstance(claims.get(name), str) and claims[name]:
-            return claims[name]
-    return None
-
-
-def check_token_tenant(token: str, tenant_id: str) -> None:
-    """Refuse an admin token of another tenant: THRIVE would make the key for the token's tenant."""
-    token_tenant = admin_token_tenant(token)
-    if token_tenant is not None and token_tenant != tenant_id:
-        raise OptionError(
-            f"tenant_id {tenant_id} is not the tenant of admin_token, which was issued for {token_tenant!r}; "
-            "nothing was sent to THRIVE. Use an admin token of this tenant, or fix tenant_id."
-        )
 
 
 def parse_valid_until(value) -> float | None:
@@ -148,11 +85,6 @@ def parse_valid_until(value) -> float | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=datetime.timezone.utc)
     return parsed.timestamp()
-
-
-def basic_authorization(tenant_id: str, api_key: str) -> str:
-    """THRIVE's API takes HTTP Basic: the tenant id as user name, the API key as password."""
-    return "Basic " + base64.b64encode(f"{tenant_id}:{api_key}".encode("utf-8")).decode("ascii")
 
 
 @dataclass
@@ -178,72 +110,6 @@ def plan(*, current_api_key: str | None, current_valid_until, renew_before: int,
     if left <= 0:
         return Plan(True, "the current key has expired")
     return Plan(True, f"the current key expires within renew_before ({int(left)} s left)")
-
-
-def build_request(params: dict, correlation_id: str) -> tuple:
-    """URL, JSON body and headers of the mutation. Values travel as variables only."""
-    services = params.get("services") or ["api-service"]
-    if not all(isinstance(s, str) and s for s in services):
-        raise OptionError("services must be a list of service names.")
-    token_type = params.get("token_type") or "permanent"
-    url = params.get("url") or TENANTS_URLS[params["environment"]]
-    body = {"query": MUTATION, "operationName": "GenerateApiKey",
-            "variables": {"tokenType": token_type, "services": list(services)}}
-    token = params["admin_token"].strip()
-    if not token.lower().startswith("bearer "):
-        token = "Bearer " + token
-    headers = {"Authorization": token, "correlation-id": correlation_id, "Content-Type": "application/json"}
-    return url, body, headers
-
-
-def _result_of(body):
-    data = body.get("data") if isinstance(body, dict) else None
-    result = data.get("generateApiKey") if isinstance(data, dict) else None
-    return result if isinstance(result, dict) else None
-
-
-def received_key(body) -> str | None:
-    """The API key in a generateApiKey answer, if there is one, whatever else the answer holds.
-
-    Looked at first, before the answer is judged: GraphQL allows data beside
-    errors, and a key that is there must be saved even if the rest is wrong.
-    """
-    result = _result_of(body)
-    api_key = result.get("apiKey") if result else None
-    return api_key if isinstance(api_key, str) and api_key else None
-
-
-def parse_response(body) -> tuple:
-    """``(api_key, valid_until)`` of a generateApiKey answer; ``valid_until`` None when THRIVE gave none.
-
-    Raises GraphQLError for an answer with errors and no key, and
-    ResponseFormatError for one that is not what THRIVE sends.
-    """
-    if not isinstance(body, dict):
-        raise ResponseFormatError("THRIVE: the generateApiKey response is not a JSON object.")
-    api_key = received_key(body)
-    errors = body.get("errors")
-    if errors and api_key is None:
-        raise GraphQLError("THRIVE refused generateApiKey: " + "; ".join(_error_messages(errors)) + ".")
-    result = _result_of(body)
-    if result is None:
-        raise ResponseFormatError("THRIVE: the generateApiKey response has no data.generateApiKey.")
-    if api_key is None:
-        raise ResponseFormatError("THRIVE: the generateApiKey response has no apiKey.")
-    valid_until = result.get("validUntil")
-    if valid_until is None or valid_until == "":
-        return api_key, None
-    if not isinstance(valid_until, str):
-        raise ResponseFormatError("THRIVE: the validUntil of the generateApiKey response is not a time (text).")
-    return api_key, valid_until
-
-
-def _error_messages(errors) -> list:
-    messages = []
-    for error in errors if isinstance(errors, list) else [errors]:
-        text = error.get("message") if isinstance(error, dict) else str(error)
-        messages.append(str(text)[:300])
-    return messages
 
 
 def fallback_recovery_path(tenant_id: str, cache_dir: str | None = None) -> str:
@@ -446,3 +312,36 @@ def _generate(params, result, url, body, headers, client_factory, before, warnin
         warnings.append("THRIVE answered generateApiKey with a key and GraphQL errors: "
                         + "; ".join(_error_messages(answer["errors"])) + ". The key was kept.")
     return result
+
+
+SECRET_OPTIONS = secret_names(APIKEY_SPEC)
+
+
+def apikey_task(params: dict, *, check_mode: bool, diff_mode: bool, progress=None) -> tuple:
+    """The thrive_apikey task, ``(result, holds_secret, warnings)``: the action plugin and the module both run it.
+
+    A result with ``failed: true`` holds a key that was received but not saved
+    or judged: the caller fails the task with it, censored.
+    """
+    from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient  # pylint: disable=import-outside-toplevel
+    from ansible_collections.apiauth.saas.plugins.module_utils._token_service import (  # pylint: disable=import-outside-toplevel
+        http_options,
+        redactor_for,
+    )
+
+    redactor = redactor_for(params, SECRET_OPTIONS)
+    if progress is not None:
+        progress.mask_with(redactor)
+
+    def client_factory():
+        return HttpClient(http_options(params), vendor="THRIVE", redactor=redactor, progress=progress)
+
+    result = generate_or_keep(params, client_factory=client_factory, check_mode=check_mode, progress=progress)
+    if not diff_mode:
+        result.pop("diff", None)
+    warnings = result.pop("warnings", [])
+    if result.get("failed"):
+        # The key was received but not saved or judged: the failed result keeps it, censored.
+        result["msg"] = redactor.redact(result["msg"])
+        warnings = warnings + [result["msg"]]
+    return result, bool(result.get("api_key")), warnings

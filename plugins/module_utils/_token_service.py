@@ -45,14 +45,15 @@ from ansible_collections.apiauth.saas.plugins.module_utils._urls import url_for_
 if TYPE_CHECKING:  # pragma: no cover
     from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient, HttpOptions
 
-# The options that configure the HTTP client; the same names as in _argspec.HTTP.
-HTTP_OPTIONS = ("validate_certs", "ca_path", "client_cert", "client_key", "proxy", "timeout", "retries",
-                "allow_http")
-# The cache options that may hold a secret (a Redis URL may hold a password).
-CACHE_SECRET_OPTIONS = ("cache_encryption_key", "cache_redis_url", "cache_redis_password")
+from ansible_collections.apiauth.saas.plugins.module_utils._option_groups import (  # noqa: F401 (re-exported)
+    CACHE_SECRET_OPTIONS,
+    DEFAULT_MIN_TTL,
+    HTTP_OPTIONS,
+)
+
+# The secret options the engine itself reads from a token plugin's options (the client secret, the
+# signing key) and the cache's: every token plugin's spec marks them no_log, which _catalogue checks.
 SECRET_OPTIONS = ("client_secret", "private_key_content", "private_key_passphrase") + CACHE_SECRET_OPTIONS
-# Long enough for a long play to finish with a token it got at its start.
-DEFAULT_MIN_TTL = 900
 
 
 class VendorProfile:

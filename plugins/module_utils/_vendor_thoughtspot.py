@@ -30,6 +30,8 @@ Nothing here imports Ansible.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import json
 import time
 
@@ -42,16 +44,21 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     Redactor,
     ResponseFormatError,
 )
-from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient, default_error_parser
+from ansible_collections.apiauth.saas.plugins.module_utils._argspec import CACHE, HTTP, _env, merge
+from ansible_collections.apiauth.saas.plugins.module_utils._option_groups import secret_names
 from ansible_collections.apiauth.saas.plugins.module_utils._oauth2 import iso_utc, present_record
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import (
-    CACHE_SECRET_OPTIONS,
     TokenOutcome,
     http_options,
     token_cache,
 )
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import redactor_for as shared_redactor_for
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import serve_cached
+
+# The HTTP client is imported where a request is made: a ThoughtSpot token served from the cache, and every
+# plugin that only reads these options (the catalogue of all token plugins), need none.
+if TYPE_CHECKING:  # pragma: no cover
+    from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient
 
 VENDOR = "ThoughtSpot"
 CACHE_VENDOR = "thoughtspot"  # part of every cache key
@@ -72,7 +79,40 @@ ABAC_OPTIONS = ("filter_rules", "parameter_values", "variable_values", "objects"
 # ThoughtSpot's own default is 300 s: shorter than the cache's min_ttl, so such
 # a token could never be reused. One hour serves a play and a scheduled refresh.
 DEFAULT_VALIDITY = 3600
-SECRET_OPTIONS = ("password", "secret_key", "admin_token", "token") + CACHE_SECRET_OPTIONS
+# The options of the thoughtspot_token module and lookup.
+OPTIONS = _env({
+    "host": {"type": "str", "required": True},
+    "username": {"type": "str"},
+    "password": {"type": "str", "no_log": True},
+    "secret_key": {"type": "str", "no_log": True},
+    "admin_token": {"type": "str", "no_log": True},
+    # token_type is its older name: the result's token_type is the OAuth one (Bearer).
+    "token_kind": {"type": "str", "default": "full", "choices": list(TOKEN_TYPES), "aliases": ["token_type"],
+                   "no_log": False},
+    "object_id": {"type": "str"},
+    "org": {"type": "str", "aliases": ["org_id", "org_identifier"]},
+    "validity_time_in_sec": {"type": "int", "default": DEFAULT_VALIDITY},
+    "auto_create": {"type": "bool"},
+    "groups": {"type": "list", "elements": "str", "aliases": ["group_identifiers"]},
+    "email": {"type": "str"},
+    "display_name": {"type": "str"},
+    "persist_option": {"type": "str", "choices": list(PERSIST_OPTIONS)},
+    "filter_rules": {"type": "list", "elements": "dict"},
+    "parameter_values": {"type": "list", "elements": "dict"},
+    "variable_values": {"type": "list", "elements": "dict"},
+    "objects": {"type": "list", "elements": "dict"},
+    "revoke_at_end": {"type": "bool", "default": False},
+}, "APIAUTH_THOUGHTSPOT_", ("host", "username", "password", "secret_key", "admin_token", "org"))
+TOKEN_OPTIONS = merge(OPTIONS, HTTP, CACHE)
+TOKEN_MUTUALLY_EXCLUSIVE = [("password", "secret_key")]
+# Options of the thoughtspot_token module that its lookup does not have.
+MODULE_OPTIONS = {
+    "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+    "token": {"type": "str", "no_log": True},
+    "revoke_all": {"type": "bool", "default": False},
+}
+# Every ThoughtSpot plugin's secrets: the token options, the module's own and the info module's.
+SECRET_OPTIONS = secret_names(TOKEN_OPTIONS, MODULE_OPTIONS)
 
 CODE_INVALID = "10002"
 CODE_AUTH_FAILED = "10097"
@@ -126,6 +166,8 @@ def parse_error(response) -> dict:
         if isinstance(debug, str) and debug.strip():
             result["error_description"] = debug
         return result
+    from ansible_collections.apiauth.saas.plugins.module_utils._http import default_error_parser  # pylint: disable=import-outside-toplevel
+
     return default_error_parser(response)
 
 
@@ -136,15 +178,15 @@ def error_code(exc: ApiAuthError) -> str | None:
 def org_id_of(org) -> int:
     """``org`` as the integer ``org_id`` that full and object tokens need."""
     if isinstance(org, bool):
-        raise OptionError("org must be the org's numeric id for token_type=full or object.")
+        raise OptionError("org must be the org's numeric id for token_kind=full or object.")
     if isinstance(org, int):
         return org
     text = str(org).strip()
     if text.lstrip("-").isdigit():
         return int(text)
     raise OptionError(
-        f"org must be the org's numeric id for token_type=full or object (got '{text}'); ThoughtSpot takes an org "
-        "name only for token_type=custom."
+        f"org must be the org's numeric id for token_kind=full or object (got '{text}'); ThoughtSpot takes an org "
+        "name only for token_kind=custom."
     )
 
 
@@ -156,9 +198,9 @@ def _list_of_objects(value, name: str) -> list:
 
 def token_request(params: dict) -> tuple[str, dict]:
     """The endpoint key and JSON body of a token request, with the options mapped as each type wants."""
-    kind = params.get("token_type") or "full"
+    kind = params.get("token_kind") or "full"
     if kind not in TOKEN_TYPES:
-        raise OptionError(f"token_type must be one of {', '.join(TOKEN_TYPES)}.")
+        raise OptionError(f"token_kind must be one of {', '.join(TOKEN_TYPES)}.")
     username = params.get("username")
     if not isinstance(username, str) or not username.strip():
         raise OptionError("username is required to request a ThoughtSpot token.")
@@ -197,10 +239,10 @@ def token_request(params: dict) -> tuple[str, dict]:
     object_id = params.get("object_id")
     if kind == "object":
         if not object_id:
-            raise OptionError("token_type=object needs object_id, the GUID of the object the token may view.")
+            raise OptionError("token_kind=object needs object_id, the GUID of the object the token may view.")
         body["object_id"] = object_id
     elif object_id:
-        raise OptionError("object_id is only used with token_type=object.")
+        raise OptionError("object_id is only used with token_kind=object.")
     abac = [name for name in ABAC_OPTIONS if params.get(name) is not None]
     if kind == "custom":
         persist = (params.get("persist_option") or "NONE").upper()
@@ -212,7 +254,7 @@ def token_request(params: dict) -> tuple[str, dict]:
     else:
         if abac or params.get("persist_option"):
             names = ", ".join(abac + (["persist_option"] if params.get("persist_option") else []))
-            raise OptionError(f"{names} only apply to token_type=custom.")
+            raise OptionError(f"{names} only apply to token_kind=custom.")
     return kind, body
 
 
@@ -414,6 +456,8 @@ def get_thoughtspot_token(params: dict, *, check_mode: bool = False, cache_dir: 
                     + f" may create or change the ThoughtSpot user '{body['username']}'."
                 )
             requested_at = time.time()
+            from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient  # pylint: disable=import-outside-toplevel
+
             with HttpClient(http_options(params), vendor=VENDOR, redactor=redactor, progress=progress) as http:
                 data = ThoughtSpotApi(http, host).request_token(kind, body, bearer=params.get("admin_token"))
             return parse_token(data, kind, requested_at)

@@ -23,10 +23,20 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
 )
 from ansible_collections.apiauth.saas.plugins.module_utils._urls import path_segment
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import VendorProfile, url_for_messages
+from ansible_collections.apiauth.saas.plugins.module_utils._argspec import (
+    CACHE,
+    HTTP,
+    PRIVATE_KEY_MUTUALLY_EXCLUSIVE,
+    _env,
+    merge,
+    private_key_jwt,
+)
 
 ENVIRONMENTS = ("uat", "production")
 CONNECTIVITIES = ("tls", "mtls")
-AUTH_METHODS = ("client_secret", "private_key_jwt")
+AUTH_METHODS = ("client_secret_post", "private_key_jwt")
+# Older names of auth_method values, still accepted: the same vocabulary as oauth2_token's.
+AUTH_METHOD_ALIASES = {"client_secret": "client_secret_post"}
 
 # Every Thredd URL in one table. The API hosts are Thredd's documented ones.
 # Thredd documents https://threddid.com/oauth2/token as its token endpoint; the
@@ -75,7 +85,7 @@ def _choice(params: dict, name: str, choices: tuple, default: str) -> str:
 
 def organisation_segment(value) -> str:
     """The organisation id as a segment of the JWKS URL path; Thredd documents no form beyond an identifier."""
-    return path_segment(value, what="organisation_id",
+    return path_segment(value, what="org",
                         form="your Thredd organisation identifier: letters, digits, '.', '_', '~' and '-', "
                              "starting with a letter or digit")
 
@@ -141,15 +151,23 @@ class ThreddVendor(VendorProfile):
         return self.urls(params)[1]
 
     def client_auth_method(self, params: dict) -> str:
-        method = _choice(params, "auth_method", AUTH_METHODS, "client_secret")
-        # Thredd takes the client id and secret in the form body.
-        return "client_secret_post" if method == "client_secret" else "private_key_jwt"
+        method = params.get("auth_method") or "client_secret_post"
+        method = _choice({"auth_method": AUTH_METHOD_ALIASES.get(method, method)}, "auth_method", AUTH_METHODS,
+                         "client_secret_post")
+        # Thredd takes the client id and secret in the form body: client_secret_post.
+        return method
 
     def identity_extra(self, params: dict) -> dict:
         return {"environment": self.environment(params), "connectivity": self.connectivity(params)}
 
     def check(self, params: dict, warnings: list) -> None:
         region_number(params.get("region"))
+        if self.client_auth_method(params) == "private_key_jwt" and not params.get("key_id"):
+            # Thredd refuses an assertion without a kid header: said here, before any request.
+            raise OptionError(
+                "auth_method=private_key_jwt needs key_id, the KID Thredd gave the signing certificate (Thredd "
+                "Portal, signing certificates): Thredd refuses an assertion without it. Nothing was sent."
+            )
         warn_days = params.get("certificate_warn_days")
         warn_days = CERT_WARN_DAYS if warn_days is None else int(warn_days)
         if self.connectivity(params) == "mtls" and not params.get("client_cert"):
@@ -179,10 +197,10 @@ class ThreddVendor(VendorProfile):
                 raise OptionError("jwks_preflight checks a signing key: it needs auth_method=private_key_jwt.")
             if not params.get("key_id"):
                 raise OptionError("jwks_preflight needs key_id, the KID of the signing certificate.")
-            if not params.get("jwks_url") and not params.get("organisation_id"):
-                raise OptionError("jwks_preflight needs organisation_id (or jwks_url) to find the JWKS.")
+            if not params.get("jwks_url") and not params.get("org"):
+                raise OptionError("jwks_preflight needs org, the Thredd organisation id (or jwks_url), to find the JWKS.")
             if not params.get("jwks_url"):
-                organisation_segment(params["organisation_id"])
+                organisation_segment(params["org"])
 
     @staticmethod
     def _signing_key(params: dict):
@@ -196,7 +214,7 @@ class ThreddVendor(VendorProfile):
         if not params.get("jwks_preflight"):
             return
         url = params.get("jwks_url") or JWKS_URL_TEMPLATE.format(
-            organisation_id=organisation_segment(params["organisation_id"]))
+            organisation_id=organisation_segment(params["org"]))
         shown = url_for_messages(url)
         response = client.request("GET", url, expected=(200,))
         published = _published_key(response.json(), params["key_id"], shown)
@@ -224,3 +242,26 @@ class ThreddVendor(VendorProfile):
 
 
 THREDD = ThreddVendor()
+
+
+# The options of the thredd_token module and lookup (the module adds censor_result).
+OPTIONS = _env({
+    "environment": {"type": "str", "required": True, "choices": list(ENVIRONMENTS)},
+    "connectivity": {"type": "str", "default": "tls", "choices": list(CONNECTIVITIES)},
+    "region": {"type": "str", "default": "default", "choices": ["default", "emea", "apac", "0", "1", "2"]},
+    "base_url": {"type": "str"},
+    "token_url": {"type": "str", "no_log": False},
+    "client_id": {"type": "str", "required": True},
+    "client_secret": {"type": "str", "no_log": True},
+    "auth_method": {"type": "str", "default": "client_secret_post",
+                    "choices": list(AUTH_METHODS) + list(AUTH_METHOD_ALIASES)},
+    "signing_cert_path": {"type": "path"},
+    "certificate_warn_days": {"type": "int", "default": CERT_WARN_DAYS},
+    "content_type": {"type": "str", "default": DEFAULT_CONTENT_TYPE},
+    "jwks_preflight": {"type": "bool", "default": False},
+    "org": {"type": "str", "aliases": ["organisation_id"]},
+    "jwks_url": {"type": "str"},
+}, "APIAUTH_THREDD_", ("environment", "connectivity", "region", "base_url", "token_url", "client_id",
+                       "client_secret", "auth_method", "signing_cert_path", "org"), renamed={"org": "organisation_id"})
+TOKEN_OPTIONS = merge(OPTIONS, private_key_jwt("APIAUTH_THREDD_"), HTTP, CACHE)
+TOKEN_MUTUALLY_EXCLUSIVE = PRIVATE_KEY_MUTUALLY_EXCLUSIVE

@@ -288,8 +288,7 @@ from ansible_collections.apiauth.saas.plugins.module_utils._module_adapter impor
 
 
 def main():
-    run_task_module(report_task, argument_spec=merge(ARGUMENT_SPEC, HTTP, CACHE),
-                    secret_options=("cache_encryption_key", "cache_redis_password", "cache_redis_url"))
+    run_task_module(report_task, argument_spec=merge(ARGUMENT_SPEC, HTTP, CACHE))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ version_added: 0.1.0
 description:
   - With O(state=present), gets a ThoughtSpot bearer token for O(username) with the cluster's trusted
     authentication O(secret_key) (preferred) or the user's O(password), through C(auth/token/full),
-    C(auth/token/object) or C(auth/token/custom) as O(token_type) says, and returns it with its times, scope,
+    C(auth/token/object) or C(auth/token/custom) as O(token_kind) says, and returns it with its times, scope,
     user and a ready C(Authorization) header.
   - Tokens are cached on the controller per cluster, user, org, type and every other request field, and per
     secret, and reused while they stay valid for O(min_ttl) seconds, so a second run gets the same token and
@@ -117,7 +117,7 @@ EXAMPLES = r"""
     host: "{{ thoughtspot_host }}"
     username: embed-viewer-001
     secret_key: "{{ thoughtspot_secret_key }}"
-    token_type: object
+    token_kind: object
     object_id: "{{ thoughtspot_object_id }}"
     auto_create: true
     display_name: Embedded viewer 001
@@ -130,7 +130,7 @@ EXAMPLES = r"""
     host: "{{ thoughtspot_host }}"
     username: "{{ thoughtspot_username }}"
     secret_key: "{{ thoughtspot_secret_key }}"
-    token_type: custom
+    token_kind: custom
     org: Sales
     persist_option: NONE
     filter_rules:
@@ -184,7 +184,7 @@ base_url:
   type: str
   sample: https://example.thoughtspot.cloud/api/rest/2.0
 token_type:
-  description: Always C(Bearer), the scheme of the C(Authorization) header (O(token_type) is in RV(scope)).
+  description: Always C(Bearer), the scheme of the C(Authorization) header (O(token_kind) is in RV(scope)).
   returned: when RV(access_token) is
   type: str
   sample: Bearer
@@ -313,7 +313,7 @@ msg:
   sample: The token was revoked.
 """
 
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import MUTUALLY_EXCLUSIVE, module_spec
+from ansible_collections.apiauth.saas.plugins.module_utils._catalogue import MUTUALLY_EXCLUSIVE, module_spec
 from ansible_collections.apiauth.saas.plugins.module_utils._module_adapter import run_task_module
 from ansible_collections.apiauth.saas.plugins.module_utils._thoughtspot_tasks import module_token_task
 from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thoughtspot import SECRET_OPTIONS

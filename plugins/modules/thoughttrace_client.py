@@ -62,13 +62,19 @@ options:
       - A client created with V(false) is deactivated right after it is created.
       - When not given, the client's status is left as it is; a new client is active.
     type: bool
+  rotate:
+    description:
+      - V(always) gives an existing client a new secret, returned in RV(client_secret). The old secret stops
+        working at once. It reports a change on every run, so set it only when a rotation is wanted.
+      - V(when_needed), the default when omitted, makes a secret only with a new client.
+      - Ignored when the client is created (it comes with a new secret) and with O(state=absent).
+      - The same option, with the same values, as M(apiauth.saas.thrive_apikey)'s.
+    type: str
+    choices: [when_needed, always]
   new_secret:
     description:
-      - Give an existing client a new secret, returned in RV(client_secret). The old secret stops working at once.
-      - Reports a change on every run where it is V(true), so set it only when a rotation is wanted.
-      - Ignored when the client is created (it comes with a new secret) and with O(state=absent).
+      - The older form of O(rotate=always), still accepted; give one of O(rotate) and O(new_secret), not both.
     type: bool
-    default: false
   admin_token:
     description:
       - A bearer token of a ThoughtTrace administrator, for example from M(apiauth.saas.thoughttrace_token).
@@ -77,21 +83,24 @@ options:
   admin_client_id:
     description:
       - The client id of an API client with administrator rights; its token is fetched from
-        C(<identity_url>/connect/token) and cached (see O(cache)).
+        C(<base_url>/connect/token) and cached (see O(cache)).
     type: str
   admin_client_secret:
     description:
       - The secret of O(admin_client_id).
     type: str
-  identity_url:
+  base_url:
     description:
       - The base URL of the ThoughtTrace IdP API, for the admin token and the client administration calls.
-      - Falls back to the environment variable C(APIAUTH_THOUGHTTRACE_IDENTITY_URL).
+      - Falls back to the environment variable C(APIAUTH_THOUGHTTRACE_BASE_URL), then
+        C(APIAUTH_THOUGHTTRACE_IDENTITY_URL).
+      - O(identity_url) is its older name, still accepted.
     type: str
+    aliases: [identity_url]
     default: https://identity.thoughttrace.com
   api_paths:
     description:
-      - Paths of the client administration API relative to O(identity_url), replacing the built-in ones.
+      - Paths of the client administration API relative to O(base_url), replacing the built-in ones.
       - Keys C(list) and C(create) (default C(/api/clients)), C(activate) (C(/api/clients/{id}/activate)),
         C(deactivate) (C(/api/clients/{id}/deactivate)), C(new_secret) (C(/api/clients/{id}/secret)) and
         C(delete) (C(/api/clients/{id})). All but C(list) and C(create) must hold the placeholder C({id}).
@@ -139,14 +148,14 @@ seealso:
 EXAMPLES = r"""
 # The variables below come from your inventory and vault. `make demo` defines
 # them for the bundled simulator, where these tasks run; app_dir stands for a
-# private directory. Against ThoughtTrace, leave identity_url and ca_path out.
+# private directory. Against ThoughtTrace, leave base_url and ca_path out.
 
 - name: Create the API client of the document loader, keeping its secret in a recovery file
   apiauth.saas.thoughttrace_client:
     name: Example Document Loader
     admin_client_id: "{{ thoughttrace_admin_client_id }}"
     admin_client_secret: "{{ thoughttrace_admin_client_secret }}"
-    identity_url: "{{ thoughttrace_identity_url }}"
+    base_url: "{{ thoughttrace_identity_url }}"
     ca_path: "{{ sim_ca_path }}"
     recovery_file: "{{ app_dir }}/thoughttrace-loader.json"
   register: loader
@@ -155,7 +164,7 @@ EXAMPLES = r"""
   apiauth.saas.thoughttrace_token:
     client_id: "{{ loader.client_id }}"
     client_secret: "{{ loader.client_secret }}"
-    identity_url: "{{ thoughttrace_identity_url }}"
+    base_url: "{{ thoughttrace_identity_url }}"
     ca_path: "{{ sim_ca_path }}"
   when: loader.client_secret is defined
 
@@ -165,17 +174,17 @@ EXAMPLES = r"""
     active: false
     admin_client_id: "{{ thoughttrace_admin_client_id }}"
     admin_client_secret: "{{ thoughttrace_admin_client_secret }}"
-    identity_url: "{{ thoughttrace_identity_url }}"
+    base_url: "{{ thoughttrace_identity_url }}"
     ca_path: "{{ sim_ca_path }}"
 
 - name: Reactivate it with a new secret
   apiauth.saas.thoughttrace_client:
     name: Example Document Loader
     active: true
-    new_secret: true
+    rotate: always
     admin_client_id: "{{ thoughttrace_admin_client_id }}"
     admin_client_secret: "{{ thoughttrace_admin_client_secret }}"
-    identity_url: "{{ thoughttrace_identity_url }}"
+    base_url: "{{ thoughttrace_identity_url }}"
     ca_path: "{{ sim_ca_path }}"
     recovery_file: "{{ app_dir }}/thoughttrace-loader.json"
   register: rotated
@@ -186,7 +195,7 @@ EXAMPLES = r"""
     state: absent
     admin_client_id: "{{ thoughttrace_admin_client_id }}"
     admin_client_secret: "{{ thoughttrace_admin_client_secret }}"
-    identity_url: "{{ thoughttrace_identity_url }}"
+    base_url: "{{ thoughttrace_identity_url }}"
     ca_path: "{{ sim_ca_path }}"
 """
 

@@ -10,7 +10,7 @@ module: thoughttrace_token
 short_description: Get a ThoughtTrace API access token
 version_added: 0.1.0
 description:
-  - Asks the ThoughtTrace IdP API (C(<identity_url>/connect/token)) for an access token with the client id and
+  - Asks the ThoughtTrace IdP API (C(<base_url>/connect/token)) for an access token with the client id and
     secret of an API client, sent as form data.
   - RV(authorization) spells the scheme C(bearer) as ThoughtTrace documents it.
   - The token is cached on the controller and reused while it stays valid for O(min_ttl) seconds.
@@ -37,13 +37,13 @@ seealso:
 EXAMPLES = r"""
 # The variables below come from your inventory and vault. `make demo` defines
 # them for the bundled simulator, where these tasks run. Against ThoughtTrace,
-# leave identity_url and ca_path out.
+# leave base_url and ca_path out.
 
 - name: Get a ThoughtTrace token
   apiauth.saas.thoughttrace_token:
     client_id: "{{ thoughttrace_client_id }}"
     client_secret: "{{ thoughttrace_client_secret }}"
-    identity_url: "{{ thoughttrace_identity_url }}"
+    base_url: "{{ thoughttrace_identity_url }}"
     ca_path: "{{ sim_ca_path }}"
   register: thoughttrace
 

@@ -77,7 +77,7 @@ EXAMPLES = r"""
     client_cert: "{{ thredd_transport_cert_path }}"
     client_key: "{{ thredd_transport_key_path }}"
     jwks_preflight: true
-    organisation_id: "{{ thredd_organisation_id }}"
+    org: "{{ thredd_organisation_id }}"
     jwks_url: "{{ thredd_jwks_base_url }}/{{ thredd_organisation_id }}/jwks.json"
     base_url: "{{ thredd_uat_mtls_url }}"
     token_url: "{{ thredd_uat_mtls_url }}/oauth2/token"

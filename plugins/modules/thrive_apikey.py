@@ -234,40 +234,13 @@ recovery_file:
   sample: /etc/apiauth/thrive-apikey.json
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import CACHE, HTTP, THRIVE_APIKEY, merge
-from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError
-from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient
-from ansible_collections.apiauth.saas.plugins.module_utils._module_adapter import check_arguments
-from ansible_collections.apiauth.saas.plugins.module_utils._thrive_apikey import SECRET_OPTIONS, generate_or_keep
-from ansible_collections.apiauth.saas.plugins.module_utils._token_service import http_options, redactor_for
+from ansible_collections.apiauth.saas.plugins.module_utils._module_adapter import run_task_module
+from ansible_collections.apiauth.saas.plugins.module_utils._thrive_apikey import apikey_task
+from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thrive import APIKEY_SPEC
 
 
 def main():
-    module = AnsibleModule(argument_spec=merge(THRIVE_APIKEY, HTTP, CACHE), supports_check_mode=True)
-    check_arguments(module)
-    params = dict(module.params)
-    params.pop("censor_result", None)
-    redactor = redactor_for(params, SECRET_OPTIONS)
-    try:
-        result = generate_or_keep(
-            params,
-            client_factory=lambda: HttpClient(http_options(params), vendor="THRIVE", redactor=redactor),
-            check_mode=module.check_mode,
-        )
-    except ApiAuthError as exc:
-        module.fail_json(msg=str(exc.redacted(redactor)))
-    if not module._diff:  # pylint: disable=protected-access
-        result.pop("diff", None)
-    for secret in ("api_key", "authorization"):
-        if result.get(secret):
-            module.no_log_values.add(result[secret])
-    for warning in result.pop("warnings", []):
-        module.warn(warning)
-    if result.pop("failed", False):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    run_task_module(apikey_task, argument_spec=APIKEY_SPEC, check_mode=True, diff_mode=True)
 
 
 if __name__ == "__main__":

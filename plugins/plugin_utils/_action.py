@@ -13,11 +13,7 @@ a token, so it is always censored unless the task sets censor_result=false.
 
 from __future__ import annotations
 
-from ansible_collections.apiauth.saas.plugins.module_utils._token_service import (
-    GENERIC,
-    SECRET_OPTIONS,
-    get_token,
-)
+from ansible_collections.apiauth.saas.plugins.module_utils._token_service import GENERIC, get_token
 from ansible_collections.apiauth.saas.plugins.plugin_utils._controller_action import ControllerAction, Outcome
 
 
@@ -25,7 +21,6 @@ class TokenAction(ControllerAction):
     """Fetch a token with the engine; subclasses set the spec and the vendor."""
 
     PROFILE = GENERIC
-    SECRET_OPTIONS = SECRET_OPTIONS
 
     def execute(self, params: dict, *, check_mode: bool, diff_mode: bool) -> Outcome:
         # A token request changes nothing at the vendor: check mode fetches too.

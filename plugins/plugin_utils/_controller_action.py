@@ -27,6 +27,7 @@ from ansible.utils.display import Display
 from ansible_collections.apiauth.saas.plugins.module_utils._argspec import check_raw, check_urls
 from ansible_collections.apiauth.saas.plugins.module_utils._certs import key_file_warnings
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError, OptionError, Progress, Redactor
+from ansible_collections.apiauth.saas.plugins.module_utils._option_groups import secret_names
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import redactor_for
 
 
@@ -66,11 +67,15 @@ class ControllerAction(ActionBase):
     MUTUALLY_EXCLUSIVE: list = []
     REQUIRED_ONE_OF: list = []
     REQUIRED_TOGETHER: list = []
-    # Options whose values are masked in an unexpected error's text.
-    SECRET_OPTIONS: tuple = ()
+    # Options whose values are masked in messages; None: the spec's no_log options.
+    SECRET_OPTIONS: tuple | None = None
 
     def execute(self, params: dict, *, check_mode: bool, diff_mode: bool) -> Outcome:
         raise NotImplementedError
+
+    def secret_options(self) -> tuple:
+        """The options whose values are masked: the spec's no_log options unless a subclass names them."""
+        return secret_names(self.ARGUMENT_SPEC) if self.SECRET_OPTIONS is None else self.SECRET_OPTIONS
 
     def progress(self) -> Progress:
         """The engine's progress reporter for this task: notes at -v and -vv under the task's host."""
@@ -100,7 +105,7 @@ class ControllerAction(ActionBase):
             result.update(failed=True, msg=str(exc))
             return result
         censor = params.pop("censor_result", True)
-        redactor = redactor_for(params, self.SECRET_OPTIONS)
+        redactor = redactor_for(params, self.secret_options())
         # Said whether the task then succeeds or not; Ansible shows one warning text once per run.
         key_warnings = key_file_warnings(params)
         if key_warnings:

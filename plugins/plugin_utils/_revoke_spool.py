@@ -66,6 +66,7 @@ import stat
 import tempfile
 import time
 
+from ansible_collections.apiauth.saas.plugins.module_utils._option_groups import HTTP_OPTIONS
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError, OptionError, Redactor, fingerprint
 from ansible_collections.apiauth.saas.plugins.module_utils._fileio import (
     atomic_write,
@@ -89,9 +90,8 @@ from ansible_collections.apiauth.saas.plugins.module_utils._cache_crypto import 
 ENV_NAME = "APIAUTH_SAAS_REVOKE_DIR"
 CALLBACK = "apiauth.saas.revoke_at_end"
 PREFIX = "apiauth-saas-revoke-"
-# What revoking needs besides the host and the token.
-CONNECTION_OPTIONS = ("validate_certs", "ca_path", "client_cert", "client_key", "proxy", "timeout", "retries",
-                      "allow_http")
+# What revoking needs besides the host and the token: the HTTP options.
+CONNECTION_OPTIONS = HTTP_OPTIONS
 RECORD_VERSION = 2
 KDF_LABEL_RUN = b"apiauth.saas revoke spool v2: run key"
 KDF_LABEL_CACHE = b"apiauth.saas revoke spool v2: cache encryption key"

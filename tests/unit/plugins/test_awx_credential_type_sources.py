@@ -77,6 +77,8 @@ def _sources(plugin: str, option: str) -> dict:
     """{"module": [env names], "lookup_env": [...], "lookup_vars": [...]} of one option, where it exists."""
     found = {}
     spec = MODULE_SPECS.get(plugin, {})
+    # A credential field keeps the name it was created with: an option's older name (an alias) serves it.
+    option = next((name for name, entry in spec.items() if option in (entry.get("aliases") or ())), option)
     if option in spec:
         fallback = spec[option].get("fallback")
         found["module"] = list(fallback[1]) if fallback else []
@@ -88,6 +90,8 @@ def _sources(plugin: str, option: str) -> dict:
 
 
 def _option_doc(plugin: str, option: str) -> dict:
+    spec = MODULE_SPECS.get(plugin, {})
+    option = next((name for name, entry in spec.items() if option in (entry.get("aliases") or ())), option)
     if option in LOOKUPS.get(plugin, {}):
         return LOOKUPS[plugin][option]
     return MODULE_SPECS[plugin][option]

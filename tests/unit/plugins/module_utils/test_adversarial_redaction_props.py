@@ -223,7 +223,7 @@ def test_key_file_warning_names_option_file_and_mode_never_content(tmp_path, mod
 def test_thredd_organisation_id_outside_its_form_is_refused(organisation):
     from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thredd import organisation_segment
 
-    with pytest.raises(OptionError, match="^organisation_id must be your Thredd organisation identifier"):
+    with pytest.raises(OptionError, match="^org must be your Thredd organisation identifier"):
         organisation_segment(organisation)
     assert organisation_segment("org-123.a_b~c") == "org-123.a_b~c"  # positive control
 

@@ -182,7 +182,7 @@ def fake_api(monkeypatch):
 
 def _params(**overrides):
     params = {name: option.get("default") for name, option in tc.argument_spec().items()}
-    params.update(name="Loader", admin_token=ADMIN_TOKEN, identity_url="https://idp.example")
+    params.update(name="Loader", admin_token=ADMIN_TOKEN, base_url="https://idp.example")
     params.update(overrides)
     return params
 
@@ -222,7 +222,7 @@ def test_unsure_create_is_not_retried_and_says_so(fake_api):
                                                  "server closed the connection without answering.", sent=True)}
     with pytest.raises(ApiAuthError) as info:
         tc.manage_client(_params(), check_mode=False, diff_mode=False)
-    assert "may have been created" in str(info.value) and "new_secret: true" in str(info.value)
+    assert "may have been created" in str(info.value) and "rotate: always" in str(info.value)
     assert fake_api.calls == [("create", "Loader")]
 
 
@@ -297,7 +297,7 @@ def test_admin_client_credentials_use_the_token_service(fake_api, monkeypatch):
     tc.manage_client(_params(admin_token=None, admin_client_id="admin", admin_client_secret="s" * 30),
                      check_mode=True, diff_mode=False)
     assert seen["client_id"] == "admin" and seen["client_secret"] == "s" * 30
-    assert seen["identity_url"] == "https://idp.example" and "cache_dir" in seen
+    assert seen["base_url"] == "https://idp.example" and "cache_dir" in seen
 
 
 # -- the API calls, against a scripted HTTP server ---------------------------

@@ -31,7 +31,7 @@ def test_full_maps_org_to_an_integer_org_id_and_groups_to_identifiers():
 
 
 def test_custom_maps_org_to_a_string_identifier_and_groups_to_objects():
-    kind, body = token_request(dict(BASE, token_type="custom", org=2, groups=["Analyst"],
+    kind, body = token_request(dict(BASE, token_kind="custom", org=2, groups=["Analyst"],
                                     filter_rules=[{"column_name": "Region", "operator": "IN", "values": ["EMEA"]}]))
     assert kind == "custom"
     assert body["org_identifier"] == "2" and "org_id" not in body
@@ -43,16 +43,16 @@ def test_custom_maps_org_to_a_string_identifier_and_groups_to_objects():
 
 def test_object_needs_object_id_and_others_refuse_it():
     with pytest.raises(OptionError, match="needs object_id"):
-        token_request(dict(BASE, token_type="object"))
-    with pytest.raises(OptionError, match="only used with token_type=object"):
+        token_request(dict(BASE, token_kind="object"))
+    with pytest.raises(OptionError, match="only used with token_kind=object"):
         token_request(dict(BASE, object_id="abc"))
-    assert token_request(dict(BASE, token_type="object", object_id="abc"))[1]["object_id"] == "abc"
+    assert token_request(dict(BASE, token_kind="object", object_id="abc"))[1]["object_id"] == "abc"
 
 
 def test_org_name_is_refused_for_full_and_object():
     with pytest.raises(OptionError, match="numeric id"):
         token_request(dict(BASE, org="Sales"))
-    assert token_request(dict(BASE, token_type="custom", org="Sales"))[1]["org_identifier"] == "Sales"
+    assert token_request(dict(BASE, token_kind="custom", org="Sales"))[1]["org_identifier"] == "Sales"
     assert org_id_of(" 7 ") == 7
     with pytest.raises(OptionError):
         org_id_of(True)
@@ -63,9 +63,9 @@ def test_org_name_is_refused_for_full_and_object():
     ({"username": "u", "password": "p" * 8, "secret_key": "k" * 8}, "exactly one"),
     ({"secret_key": "k" * 8}, "username"),
     (dict(BASE, validity_time_in_sec=0), "above 0"),
-    (dict(BASE, filter_rules=[{}]), "only apply to token_type=custom"),
-    (dict(BASE, token_type="custom", filter_rules=["x"]), "list of dictionaries"),
-    (dict(BASE, token_type="custom", persist_option="KEEP"), "persist_option"),
+    (dict(BASE, filter_rules=[{}]), "only apply to token_kind=custom"),
+    (dict(BASE, token_kind="custom", filter_rules=["x"]), "list of dictionaries"),
+    (dict(BASE, token_kind="custom", persist_option="KEEP"), "persist_option"),
 ])
 def test_bad_options_are_clear_errors(params, message):
     with pytest.raises(OptionError, match=message):
@@ -81,8 +81,8 @@ def test_secret_key_or_password_is_sent_never_both():
 def test_changes_state():
     assert not changes_state(*token_request(BASE))
     assert changes_state(*token_request(dict(BASE, auto_create=True)))
-    assert changes_state(*token_request(dict(BASE, token_type="custom", auto_create=False, persist_option="APPEND")))
-    assert not changes_state(*token_request(dict(BASE, token_type="custom", auto_create=False)))
+    assert changes_state(*token_request(dict(BASE, token_kind="custom", auto_create=False, persist_option="APPEND")))
+    assert not changes_state(*token_request(dict(BASE, token_kind="custom", auto_create=False)))
 
 
 def test_cache_identity_keeps_the_secret_out_and_separates_requests():

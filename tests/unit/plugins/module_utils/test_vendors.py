@@ -149,7 +149,7 @@ class TestThreddChecks:
     def test_signing_certificate_checked_and_matched(self, tmp_path):
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         cert = make_cert(tmp_path, "signing", key=key, days_left=20)
-        params = {"auth_method": "private_key_jwt", "private_key_content": key_pem(key), "signing_cert_path": cert}
+        params = {"auth_method": "private_key_jwt", "key_id": "kid-1", "private_key_content": key_pem(key), "signing_cert_path": cert}
         warnings = []
         THREDD.check(params, warnings)
         assert any("signing certificate" in w for w in warnings)
@@ -170,7 +170,7 @@ class TestThreddChecks:
     @pytest.mark.parametrize("params, message", [
         ({"jwks_preflight": True}, "needs auth_method=private_key_jwt"),
         ({"jwks_preflight": True, "auth_method": "private_key_jwt"}, "needs key_id"),
-        ({"jwks_preflight": True, "auth_method": "private_key_jwt", "key_id": "k"}, "organisation_id"),
+        ({"jwks_preflight": True, "auth_method": "private_key_jwt", "key_id": "k"}, "org, the Thredd organisation id"),
     ])
     def test_preflight_options(self, params, message):
         with pytest.raises(OptionError, match=message):
@@ -217,7 +217,7 @@ class TestCertificates:
 class TestThoughtTraceAndThrive:
     def test_thoughttrace_urls_and_scheme(self):
         assert THOUGHTTRACE.token_url({}) == "https://identity.thoughttrace.com/connect/token"
-        assert THOUGHTTRACE.token_url({"identity_url": "https://idp.example/"}) == "https://idp.example/connect/token"
+        assert THOUGHTTRACE.token_url({"base_url": "https://idp.example/"}) == "https://idp.example/connect/token"
         assert THOUGHTTRACE.token_url({"token_url": "https://x/t"}) == "https://x/t"
         assert THOUGHTTRACE.authorization_scheme == "bearer"
         assert THOUGHTTRACE.client_auth_method({}) == "client_secret_post"
