@@ -28,7 +28,7 @@ from ansible_collections.apiauth.saas.plugins.module_utils._oauth2 import AUTH_M
 from ansible_collections.apiauth.saas.plugins.module_utils._option_groups import CACHE, HTTP
 
 
-def _env(group: dict, prefix: str, names=None, renamed: dict | None = None) -> dict:
+def with_env_fallback(group: dict, prefix: str, names=None, renamed: dict | None = None) -> dict:
     """The group with an environment fallback ``<prefix><NAME>`` on the named options.
 
     ``renamed`` maps an option to its old name (kept as an alias): the old
@@ -60,7 +60,7 @@ OAUTH2 = {
 
 def private_key_jwt(env_prefix: str) -> dict:
     """The signing-key options, with environment fallbacks named for one vendor."""
-    return _env({
+    return with_env_fallback({
         "private_key_path": {"type": "path", "no_log": False},
         "private_key_content": {"type": "str", "no_log": True},
         "private_key_passphrase": {"type": "str", "no_log": True},
@@ -73,9 +73,9 @@ def private_key_jwt(env_prefix: str) -> dict:
 
 PRIVATE_KEY_MUTUALLY_EXCLUSIVE = [("private_key_path", "private_key_content")]
 
-_env(HTTP, "APIAUTH_SAAS_")
-_env(CACHE, "APIAUTH_SAAS_")
-_env(OAUTH2, "APIAUTH_OAUTH2_", ("token_url", "client_id", "client_secret", "auth_method", "scope"))
+with_env_fallback(HTTP, "APIAUTH_SAAS_")
+with_env_fallback(CACHE, "APIAUTH_SAAS_")
+with_env_fallback(OAUTH2, "APIAUTH_OAUTH2_", ("token_url", "client_id", "client_secret", "auth_method", "scope"))
 
 # Options that hold the URL of a vendor endpoint: checked, by name, before anything is sent.
 URL_OPTIONS = ("token_url", "base_url", "identity_url", "jwks_url", "url", "host")

@@ -13,7 +13,7 @@ imports Ansible beyond the argument spec helpers.
 
 from __future__ import annotations
 
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import CACHE, HTTP, _env, connection_options, merge
+from ansible_collections.apiauth.saas.plugins.module_utils._argspec import CACHE, HTTP, with_env_fallback, connection_options, merge
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     ApiAuthError,
     HTTPStatusError,
@@ -137,7 +137,7 @@ def _revoke_all(params: dict, api: ThoughtSpotApi, check_mode: bool, cache_dir, 
 
 # -- thoughtspot_token_info ------------------------------------------------------
 
-INFO_OPTIONS = _env({
+INFO_OPTIONS = with_env_fallback({
     "host": {"type": "str", "required": True},
     "token": {"type": "str", "required": True, "no_log": True},
     "admin_token": {"type": "str", "no_log": True},
@@ -192,7 +192,7 @@ def info_task(params: dict) -> tuple:
 
 # -- thoughtspot_trusted_auth ----------------------------------------------------
 
-TRUSTED_AUTH_OPTIONS = _env({
+TRUSTED_AUTH_OPTIONS = with_env_fallback({
     "host": {"type": "str", "required": True},
     "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
     "org": {"type": "str"},

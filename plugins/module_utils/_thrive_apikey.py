@@ -51,8 +51,8 @@ from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thrive import
     ADMIN_TOKEN_MARGIN,
     MUTATION,
     TENANTS_URLS,
-    _error_messages,
-    _result_of,
+    error_messages,
+    result_of,
     admin_token_expiry,
     admin_token_tenant,
     basic_authorization,
@@ -286,7 +286,7 @@ def _generate(params, result, url, body, headers, client_factory, before, warnin
             raise _key_maybe_lost(exc) from None
         raise _key_maybe_lost(ResponseFormatError("THRIVE: the generateApiKey response has no apiKey."))
     # The key is in hand: it goes to disk before anything else about the answer is judged.
-    raw_valid_until = _result_of(answer).get("validUntil")
+    raw_valid_until = result_of(answer).get("validUntil")
     if not isinstance(raw_valid_until, str) or not raw_valid_until:
         raw_valid_until = None
     record = {"tenant_id": tenant_id, "api_key": api_key, "valid_until": raw_valid_until,
@@ -310,7 +310,7 @@ def _generate(params, result, url, body, headers, client_factory, before, warnin
         _received(result, api_key, None, tenant_id, before)
     if answer.get("errors"):
         warnings.append("THRIVE answered generateApiKey with a key and GraphQL errors: "
-                        + "; ".join(_error_messages(answer["errors"])) + ". The key was kept.")
+                        + "; ".join(error_messages(answer["errors"])) + ". The key was kept.")
     return result
 
 

@@ -44,7 +44,7 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     Redactor,
     ResponseFormatError,
 )
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import CACHE, HTTP, _env, merge
+from ansible_collections.apiauth.saas.plugins.module_utils._argspec import CACHE, HTTP, with_env_fallback, merge
 from ansible_collections.apiauth.saas.plugins.module_utils._option_groups import secret_names
 from ansible_collections.apiauth.saas.plugins.module_utils._oauth2 import iso_utc, present_record
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import (
@@ -80,7 +80,7 @@ ABAC_OPTIONS = ("filter_rules", "parameter_values", "variable_values", "objects"
 # a token could never be reused. One hour serves a play and a scheduled refresh.
 DEFAULT_VALIDITY = 3600
 # The options of the thoughtspot_token module and lookup.
-OPTIONS = _env({
+OPTIONS = with_env_fallback({
     "host": {"type": "str", "required": True},
     "username": {"type": "str"},
     "password": {"type": "str", "no_log": True},

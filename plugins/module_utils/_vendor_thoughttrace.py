@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import CACHE, HTTP, _env, merge
+from ansible_collections.apiauth.saas.plugins.module_utils._argspec import CACHE, HTTP, with_env_fallback, merge
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     HTTPStatusError,
     OptionError,
@@ -65,7 +65,7 @@ THOUGHTTRACE = ThoughtTraceVendor()
 
 
 # The options of the thoughttrace_token module and lookup (the module adds censor_result).
-OPTIONS = _env({
+OPTIONS = with_env_fallback({
     "base_url": {"type": "str", "default": DEFAULT_IDENTITY_URL, "aliases": ["identity_url"]},
     "token_url": {"type": "str", "no_log": False},
     "client_id": {"type": "str", "required": True},
@@ -120,7 +120,7 @@ CLIENT_OPTIONS = {
     "recovery_file": {"type": "path"},
     "censor_result": {"type": "bool", "default": True},
 }
-_env(CLIENT_OPTIONS, "APIAUTH_THOUGHTTRACE_", ("base_url",), renamed={"base_url": "identity_url"})
+with_env_fallback(CLIENT_OPTIONS, "APIAUTH_THOUGHTTRACE_", ("base_url",), renamed={"base_url": "identity_url"})
 CLIENT_SPEC = merge(CLIENT_OPTIONS, HTTP, CACHE)
 
 CLIENT_MUTUALLY_EXCLUSIVE = [("admin_token", "admin_client_id"), ("admin_token", "admin_client_secret"),

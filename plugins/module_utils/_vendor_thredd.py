@@ -27,7 +27,7 @@ from ansible_collections.apiauth.saas.plugins.module_utils._argspec import (
     CACHE,
     HTTP,
     PRIVATE_KEY_MUTUALLY_EXCLUSIVE,
-    _env,
+    with_env_fallback,
     merge,
     private_key_jwt,
 )
@@ -245,7 +245,7 @@ THREDD = ThreddVendor()
 
 
 # The options of the thredd_token module and lookup (the module adds censor_result).
-OPTIONS = _env({
+OPTIONS = with_env_fallback({
     "environment": {"type": "str", "required": True, "choices": list(ENVIRONMENTS)},
     "connectivity": {"type": "str", "default": "tls", "choices": list(CONNECTIVITIES)},
     "region": {"type": "str", "default": "default", "choices": ["default", "emea", "apac", "0", "1", "2"]},

@@ -33,7 +33,7 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
 from ansible_collections.apiauth.saas.plugins.module_utils._urls import path_segment
 from ansible_collections.apiauth.saas.plugins.module_utils._oauth2 import normalize_scope
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import VendorProfile
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import CACHE, HTTP, _env, merge
+from ansible_collections.apiauth.saas.plugins.module_utils._argspec import CACHE, HTTP, with_env_fallback, merge
 
 ENVIRONMENTS = ("staging", "production")
 BASE_URLS = {
@@ -109,7 +109,7 @@ THRIVE = ThriveVendor()
 
 
 # The options of the thrive_token module and lookup (the module adds censor_result).
-OPTIONS = _env({
+OPTIONS = with_env_fallback({
     "environment": {"type": "str", "required": True, "choices": list(ENVIRONMENTS)},
     "tenant_id": {"type": "str", "required": True},
     "base_url": {"type": "str"},
@@ -126,7 +126,7 @@ TOKEN_OPTIONS = merge(OPTIONS, HTTP, CACHE)
 TOKEN_MUTUALLY_EXCLUSIVE: list = []
 
 # The options of the thrive_apikey module (HTTP and cache options added by its plugins).
-APIKEY_OPTIONS = _env({
+APIKEY_OPTIONS = with_env_fallback({
     "environment": {"type": "str", "required": True, "choices": list(ENVIRONMENTS)},
     "url": {"type": "str"},
     "admin_token": {"type": "str", "required": True, "no_log": True},
@@ -246,7 +246,7 @@ def build_request(params: dict, correlation_id: str) -> tuple:
     return url, body, headers
 
 
-def _result_of(body):
+def result_of(body):
     data = body.get("data") if isinstance(body, dict) else None
     result = data.get("generateApiKey") if isinstance(data, dict) else None
     return result if isinstance(result, dict) else None
@@ -258,7 +258,7 @@ def received_key(body) -> str | None:
     Looked at first, before the answer is judged: GraphQL allows data beside
     errors, and a key that is there must be saved even if the rest is wrong.
     """
-    result = _result_of(body)
+    result = result_of(body)
     api_key = result.get("apiKey") if result else None
     return api_key if isinstance(api_key, str) and api_key else None
 
@@ -274,8 +274,8 @@ def parse_response(body) -> tuple:
     api_key = received_key(body)
     errors = body.get("errors")
     if errors and api_key is None:
-        raise GraphQLError("THRIVE refused generateApiKey: " + "; ".join(_error_messages(errors)) + ".")
-    result = _result_of(body)
+        raise GraphQLError("THRIVE refused generateApiKey: " + "; ".join(error_messages(errors)) + ".")
+    result = result_of(body)
     if result is None:
         raise ResponseFormatError("THRIVE: the generateApiKey response has no data.generateApiKey.")
     if api_key is None:
@@ -288,7 +288,7 @@ def parse_response(body) -> tuple:
     return api_key, valid_until
 
 
-def _error_messages(errors) -> list:
+def error_messages(errors) -> list:
     messages = []
     for error in errors if isinstance(errors, list) else [errors]:
         text = error.get("message") if isinstance(error, dict) else str(error)

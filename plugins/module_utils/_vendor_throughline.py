@@ -14,7 +14,7 @@ application's credentials at any time, so ``invalid_client`` says so.
 from __future__ import annotations
 
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import VendorProfile
-from ansible_collections.apiauth.saas.plugins.module_utils._argspec import CACHE, HTTP, _env, merge
+from ansible_collections.apiauth.saas.plugins.module_utils._argspec import CACHE, HTTP, with_env_fallback, merge
 
 DEFAULT_TOKEN_URL = "https://api.findahelpline.com/oauth/token"
 
@@ -34,7 +34,7 @@ THROUGHLINE = VendorProfile(
 
 
 # The options of the throughline_token module and lookup (the module adds censor_result).
-OPTIONS = _env({
+OPTIONS = with_env_fallback({
     "token_url": {"type": "str", "default": DEFAULT_TOKEN_URL, "no_log": False},
     "client_id": {"type": "str", "required": True},
     "client_secret": {"type": "str", "required": True, "no_log": True},
