@@ -124,14 +124,14 @@ def test_an_engine_failure_that_quotes_a_secret_is_masked(sim, run_tasks, module
 
 def test_progress_notes_at_vv_name_the_host_and_the_layer(sim, run_tasks):
     task = {"name": "Token", "apiauth.saas.oauth2_token": _oauth2()}
-    first, _ = run_tasks([task], verbosity=2)
+    first = run_tasks([task], verbosity=2)[0]
     assert first.rc == 0, first.output[-3000:]
     assert "<localhost> apiauth.saas.oauth2_token:" in first.stdout
     assert "served by the vendor (1 HTTP request)" in first.stdout
-    second, _ = run_tasks([task], verbosity=2)
+    second = run_tasks([task], verbosity=2)[0]
     assert "served by the file cache" in second.stdout
     # Positive control of the level: a level-2 note is not shown at -v.
-    quiet, _ = run_tasks([task], verbosity=1)
+    quiet = run_tasks([task], verbosity=1)[0]
     assert quiet.rc == 0 and "served by" not in quiet.stdout
 
 
