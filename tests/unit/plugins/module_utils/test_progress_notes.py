@@ -19,7 +19,6 @@ import threading
 import time
 
 import pytest
-import trustme
 
 from ansible_collections.apiauth.saas.plugins.module_utils import _shared_cache as sc
 from ansible_collections.apiauth.saas.plugins.module_utils import _token_cache as tc
@@ -53,14 +52,6 @@ class Notes(list):
 class Sleeps(list):
     def __call__(self, seconds) -> None:
         self.append(seconds)
-
-
-@pytest.fixture(scope="module")
-def ca(tmp_path_factory):
-    authority = trustme.CA()
-    path = tmp_path_factory.mktemp("ca") / "ca.pem"
-    authority.cert_pem.write_to_path(str(path))
-    return authority, str(path)
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ import sys
 import urllib.parse
 
 import pytest
-import trustme
 
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError, OptionError
 from ansible_collections.apiauth.saas.plugins.module_utils._token_service import (
@@ -35,14 +34,6 @@ from ansible_collections.apiauth.saas.tests.unit.plugins.module_utils._https_ser
 
 COLLECTIONS = os.path.join(os.path.dirname(__file__), *[".."] * 4, ".tmp", "collections")
 SECRET = "s3cr3t-" + "Q" * 24 + ":+/ %&"  # characters that form-encoding and base64 change
-
-
-@pytest.fixture(scope="module")
-def ca(tmp_path_factory):
-    authority = trustme.CA()
-    path = tmp_path_factory.mktemp("ca") / "ca.pem"
-    authority.cert_pem.write_to_path(str(path))
-    return authority, str(path)
 
 
 @pytest.fixture
