@@ -15,6 +15,8 @@ description:
     double-quoted values take the escapes C(\"), C(\\), C(\`), C(\$) and continuation lines. Quoted values may span
     lines. Nothing is expanded.
   - Comments are the lines that start with C(#) or C(;) outside any value, so a value cannot forge one.
+  - "A leading C(export) and white space, as in files that a shell also sources (C(export APP_TOKEN=...)), is
+    not part of the name: the variable is C(APP_TOKEN), as dotenv tools read it. systemd itself ignores such lines."
 options:
   _input:
     description: The text of the file.

@@ -35,8 +35,10 @@ from ansible_collections.apiauth.saas.plugins.module_utils._fileio import (
     O_CLOEXEC,
     O_NOFOLLOW,
     TMP_SUFFIX,
+    NotRegularFileError,
     ensure_private_dir,
     fsync_dir,
+    open_regular,
     read_limited,
     unlink_quietly,
     write_new_tmp,
@@ -105,12 +107,10 @@ def list_entries(cache_dir: str | None = None) -> list:
 def read_small_file(path: str):
     """The bytes of a regular file (never through a symlink), or None: absent, not regular, too large."""
     try:
-        fd = os.open(path, os.O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        fd = open_regular(path, follow_links=False)
     except OSError:
         return None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
         return read_limited(fd, MAX_ENTRY_BYTES)
     except OSError:
         return None
@@ -181,7 +181,7 @@ class FileStore:
         return data
 
     def _create_exclusive(self, path: str, tmp: str) -> None:
-        with open(tmp, "rb") as handle:
+        with os.fdopen(open_regular(tmp, follow_links=False), "rb") as handle:
             data = handle.read()
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
@@ -197,14 +197,19 @@ class FileStore:
 
     def _read_key_file(self, path: str, size: int):
         try:
-            fd = os.open(path, os.O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+            fd = open_regular(path, follow_links=False)
         except FileNotFoundError:
             return None
         except OSError as err:
+            if isinstance(err, NotRegularFileError) or err.errno == errno.ELOOP:
+                raise CacheError(
+                    f"The token cache key file {path} is not a regular file of yours.",
+                    hint="Remove it; it is recreated with the next token.",
+                ) from None
             raise self.io_error(f"read {path}", err) from None
         try:
             st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
+            if st.st_uid != os.geteuid():
                 raise CacheError(
                     f"The token cache key file {path} is not a regular file of yours.",
                     hint="Remove it; it is recreated with the next token.",
@@ -249,14 +254,14 @@ class FileStore:
         if ekey is None:
             return None
         try:
-            fd = os.open(path, os.O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+            fd = open_regular(path, follow_links=False)
+        except NotRegularFileError:
+            return None
         except OSError as err:
             if err.errno in (errno.ENOENT, errno.ELOOP, errno.EISDIR, errno.ENOTDIR):
                 return None
             raise self.io_error(f"read {path}", err) from None
         try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                return None
             raw = read_limited(fd, MAX_ENTRY_BYTES)
         except OSError as err:
             raise self.io_error(f"read {path}", err) from None

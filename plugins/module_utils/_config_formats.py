@@ -317,7 +317,8 @@ def parse_env(text: str) -> tuple[dict[str, str], list[str]]:
     Reads every file this module writes, and hand-written ones: unquoted values with backslash
     escapes and continuation lines, single-quoted values taken verbatim, double-quoted values with
     the escapes \\" \\\\ \\` \\$ and line continuation. Comments are the lines that start with # or ;
-    outside any value, so a value cannot forge one. Raises ValueError on an unterminated quote.
+    outside any value, so a value cannot forge one. A leading "export " is not part of the name.
+    Raises ValueError on an unterminated quote.
     """
     variables: dict[str, str] = {}
     comments: list[str] = []
@@ -341,6 +342,9 @@ def parse_env(text: str) -> tuple[dict[str, str], list[str]]:
             pos = key_end  # a line without "=" is ignored
             continue
         name = text[pos:key_end].rstrip(" \t")
+        if name.startswith("export") and name[6:7] in (" ", "\t"):
+            # A file that a shell also sources: "export NAME=value" assigns NAME, as dotenv readers take it.
+            name = name[6:].lstrip(" \t")
         value, pos = _parse_env_value(text, key_end + 1)
         variables[name] = value
     return variables, comments

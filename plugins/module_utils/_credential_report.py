@@ -41,7 +41,8 @@ from ansible_collections.apiauth.saas.plugins.module_utils._certs import (
     load_certificate,
 )
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError, OptionError, ReportError
-from ansible_collections.apiauth.saas.plugins.module_utils._fileio import O_CLOEXEC, O_NOFOLLOW, read_limited
+from ansible_collections.apiauth.saas.plugins.module_utils._fileio import open_regular, read_limited
+from ansible_collections.apiauth.saas.plugins.module_utils._pem import read_material
 
 try:
     from cryptography import x509
@@ -66,8 +67,6 @@ RECOVERY_PUBLIC_FIELDS = ("tenant_id", "environment", "client_id", "name", "id",
 # Any other field name is only counted, since a file dropped there by something else may use a secret as a name.
 RECOVERY_SECRET_FIELDS = ("api_key", "client_secret", "secret_key", "access_token", "private_key")
 _MAX_RECOVERY_BYTES = 1024 * 1024
-# Never block on a FIFO or a device put where a file was expected.
-_O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _MAX_KEY_BYTES = 1024 * 1024
 _PEM_KEY = re.compile(rb"-----BEGIN ([A-Z ]*PRIVATE KEY)-----.+?-----END \1-----", re.S)
 _DAY = 86400.0
@@ -169,16 +168,10 @@ def _load_private_key(path: str, passphrase):
     Raises ReportError with a message naming the file, never its content.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | O_CLOEXEC | _O_NONBLOCK)
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise ReportError(f"The key {path} is not a regular file.")
-            data = read_limited(fd, _MAX_KEY_BYTES)
-        finally:
-            os.close(fd)
+        data = read_material(path, _MAX_KEY_BYTES)
     except OSError as exc:
         raise ReportError(f"Cannot read the key {path}: {exc.strerror or type(exc).__name__}.") from None
-    if data is None:
+    if len(data) > _MAX_KEY_BYTES:
         raise ReportError(f"The key {path} is too large to be a private key file.")
     match = _PEM_KEY.search(data)
     blob, loader = (match.group(0), serialization.load_pem_private_key) if match else \
@@ -278,12 +271,12 @@ def key_entry(index: int, spec: dict, now, warn_days: int) -> dict:
 def _recovery_summary(path: str) -> tuple:
     """``(public fields, field names)`` of a recovery file, read without following a link; values of other fields are never kept."""
     try:
-        fd = os.open(path, os.O_RDONLY | O_NOFOLLOW | O_CLOEXEC | _O_NONBLOCK)
+        # Checked on the open file: the name may have been swapped since it was examined.
+        fd = open_regular(path, follow_links=False)
     except OSError:
         return {}, []
     try:
-        # Checked on the open file: the name may have been swapped since it was examined.
-        data = read_limited(fd, _MAX_RECOVERY_BYTES) if stat.S_ISREG(os.fstat(fd).st_mode) else None
+        data = read_limited(fd, _MAX_RECOVERY_BYTES)
     except OSError:
         data = None
     finally:

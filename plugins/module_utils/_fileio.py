@@ -14,6 +14,10 @@ rules, kept here once so no caller can forget one:
   0700, component by component, never through a link planted in its place.
 - Files are opened with ``O_NOFOLLOW``: a link planted where a secret is read
   or written is refused, never followed.
+- A file is read only when it is a regular file, checked on the open
+  descriptor (``open_regular``). It is opened with ``O_NONBLOCK``, so a FIFO,
+  a terminal or a socket found at the path is refused at once instead of
+  blocking the run until someone writes to it.
 - A file is written whole or not at all: to a new 0600 temporary file in the
   same directory (``O_EXCL``), fsynced, renamed into place, and the directory
   is fsynced.
@@ -35,7 +39,38 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAut
 
 O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 TMP_SUFFIX = ".tmp"
+
+
+class NotRegularFileError(OSError):
+    """The path names a directory, a FIFO, a device or a socket: nothing this collection reads."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(errno.EINVAL, "not a regular file", path)
+
+
+def open_regular(path: str, *, follow_links: bool = True) -> int:
+    """A read-only descriptor on the regular file at ``path``; OSError (NotRegularFileError included) otherwise.
+
+    ``O_NONBLOCK`` keeps ``open`` itself from waiting: on a FIFO it would block
+    until a writer came, and a run would hang with no message. It changes
+    nothing for a regular file. The type is checked on the descriptor, not on
+    the name, so a swap between a check and the open cannot slip past.
+    ``follow_links`` is false for the collection's own files (cache, recovery):
+    a link there is refused (ELOOP).
+    """
+    flags = os.O_RDONLY | O_CLOEXEC | O_NONBLOCK | (0 if follow_links else O_NOFOLLOW)
+    fd = os.open(path, flags)
+    try:
+        regular = stat.S_ISREG(os.fstat(fd).st_mode)
+    except BaseException:
+        os.close(fd)
+        raise
+    if not regular:
+        os.close(fd)
+        raise NotRegularFileError(path)
+    return fd
 
 
 def fsync_dir(path: str) -> None:
@@ -223,12 +258,12 @@ def read_private_file(path: str, limit: int) -> bytes | None:
     others: nothing read from there can be trusted to be ours.
     """
     try:
-        fd = open_nofollow(path, os.O_RDONLY)
+        fd = open_regular(path, follow_links=False)
     except OSError:
         return None
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid() or stat.S_IMODE(info.st_mode) & 0o077:
+        if info.st_uid != os.geteuid() or stat.S_IMODE(info.st_mode) & 0o077:
             return None
         return read_limited(fd, limit)
     except OSError:

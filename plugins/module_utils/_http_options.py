@@ -24,6 +24,7 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     MissingLibraryError,
     OptionError,
 )
+from ansible_collections.apiauth.saas.plugins.module_utils._fileio import open_regular
 from ansible_collections.apiauth.saas.plugins.module_utils._pem import MAX_MATERIAL_BYTES, read_material
 from ansible_collections.apiauth.saas.plugins.module_utils._urls import SPACE_OR_CONTROL, url_for_messages
 
@@ -139,7 +140,12 @@ def validate_options(options: HttpOptions) -> None:
 
 def _check_ca_file(path: str) -> None:
     # requests reads the bundle only when it connects; a file without a CA
-    # would then fail as a TLS error that does not name the option.
+    # would then fail as a TLS error that does not name the option. OpenSSL
+    # would wait forever on a FIFO: only a regular file is handed to it.
+    try:
+        os.close(open_regular(path))
+    except OSError as exc:
+        raise OptionError(f"ca_path {path} cannot be read: {exc.strerror or type(exc).__name__}.") from None
     try:
         ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=path)
     except (ssl.SSLError, OSError):

@@ -12,12 +12,17 @@ the same way for all of them, never more than ``limit + 1`` bytes (so a
 caller can tell "too large" from "exactly at the limit"), and the caller keeps
 its own messages, which name its own option. Links are followed: these paths
 are the user's own choice (a mounted secret is often a link), unlike the
-cache's files.
+cache's files. Only a regular file is read (``_fileio.open_regular``): a FIFO
+or a device given by mistake fails at once with "not a regular file" instead
+of hanging the run.
 """
 
 from __future__ import annotations
 
+import os
 import re
+
+from ansible_collections.apiauth.saas.plugins.module_utils._fileio import open_regular
 
 # A key or certificate file is a few kilobytes; a chain a few more.
 MAX_MATERIAL_BYTES = 1024 * 1024
@@ -28,8 +33,9 @@ _PEM_BLOCKS = {
 
 
 def read_material(path: str, limit: int = MAX_MATERIAL_BYTES) -> bytes:
-    """At most ``limit + 1`` bytes of the file at ``path``; OSError (IsADirectoryError included) as raised."""
-    with open(path, "rb") as handle:
+    """At most ``limit + 1`` bytes of the regular file at ``path``; OSError as raised (NotRegularFileError for
+    a directory, a FIFO or a device)."""
+    with os.fdopen(open_regular(path), "rb") as handle:
         return handle.read(limit + 1)
 
 

@@ -164,6 +164,9 @@ def make_material(workdir: Path, secret_factory, cert_factory) -> Material:
     m.garbage_path = m.file("garbage.pem", m.garbage_pem)
     m.missing_path = str(workdir / "no-such-file.pem")
     m.directory = str(workdir)
+    # A named pipe: reading it would wait for a writer forever, so it must be refused at once.
+    m.fifo = str(workdir / "named-pipe.pem")
+    os.mkfifo(m.fifo, 0o600)
     m.plain_file = m.file("plain-file", "not a directory\n")
     m.thrive_admin_token = _unsigned_jwt({"exp": int(time.time()) + 86400, "jti": m.secret("jti-")})
     m.secrets.append(m.thrive_admin_token)
@@ -357,10 +360,11 @@ def targeted_values(name: str, doc: dict, m: Material) -> list:
                 ("an ftp:// proxy", "ftp://127.0.0.1:3128", {}),
                 ("a proxy with a space in its host", "http://bad host.example:3128", {})]
     if name == "ca_path":
-        return [("a missing file", m.missing_path, {}), ("a file without certificates", m.garbage_path, {})]
+        return [("a missing file", m.missing_path, {}), ("a file without certificates", m.garbage_path, {}),
+                ("a named pipe", m.fifo, {})]
     if name in KEY_FILE_OPTIONS:
         return [("a missing file", m.missing_path, {}), ("a directory", m.directory, {}),
-                ("garbage PEM", m.garbage_path, {})]
+                ("garbage PEM", m.garbage_path, {}), ("a named pipe", m.fifo, {})]
     if name == "cache_dir":
         return [("a regular file", m.plain_file, {})]
     if name == "private_key_content":

@@ -76,6 +76,14 @@ def test_from_env_file_reads_variables_and_comments_and_hides_the_text_of_a_bad_
     assert "unterminated" in str(caught.value) and "f" * 30 not in str(caught.value)
 
 
+def test_from_env_file_takes_export_as_a_keyword_not_part_of_the_name():
+    text = "export API_TOKEN=abc\nexport\tAPI_URL='https://api.example.invalid'\nexporter=1\nexport=2\n"
+    parsed = render("{{ text | apiauth.saas.from_env_file }}", text=text)
+    # "exporter" and a variable named "export" are names of their own (positive controls).
+    assert parsed["variables"] == {"API_TOKEN": "abc", "API_URL": "https://api.example.invalid", "exporter": "1",
+                                   "export": "2"}
+
+
 pytestmark = [
     pytest.mark.fingerprint,
     pytest.mark.to_config,

@@ -11,6 +11,7 @@ import pytest
 
 from ansible_collections.apiauth.saas.plugins.module_utils import _token_service
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import KeyMaterialError
+from ansible_collections.apiauth.saas.plugins.module_utils._fileio import NotRegularFileError
 from ansible_collections.apiauth.saas.plugins.module_utils._pem import (
     MAX_MATERIAL_BYTES,
     first_pem_block,
@@ -34,7 +35,7 @@ def test_read_is_bounded_at_limit_plus_one(tmp_path):
 def test_read_errors_are_os_errors_for_the_caller_to_name(tmp_path):
     with pytest.raises(FileNotFoundError):
         read_material(str(tmp_path / "absent.pem"))
-    with pytest.raises(IsADirectoryError):
+    with pytest.raises(NotRegularFileError):
         read_material(str(tmp_path))
 
 
