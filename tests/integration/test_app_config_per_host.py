@@ -1,8 +1,8 @@
-"""What the app_config role runs on each host: its check and the file task, plus one handler where a file changed.
+"""What the app_config role runs on each host: the file task, plus one handler where a file changed.
 
 Each task that runs per host is a worker process on every host, and a credential lookup templated there is
 loaded and evaluated again in each of them (docs/benchmarks.md). The role templates the credentials once per
-run, checks its options itself in one task per host, and notifies the handler of its service manager only.
+run, checks its options in the file task itself, and notifies the handler of its service manager only.
 The default callback names every task and every host it ran on (skipped ones too), so these tests read
 what ran where.
 """
@@ -68,12 +68,11 @@ def test_the_credentials_are_templated_once_for_the_whole_fleet(fleet, out):
     assert count_file.read_text().splitlines() == ["evaluated"]
 
 
-def test_per_host_only_the_check_the_files_and_one_handler(fleet, out):
+def test_per_host_only_the_files_and_one_handler(fleet, out):
     run, _count_file = fleet
     cold = _per_host_tasks(run().output)
     everywhere = sorted(name for name, hosts in cold.items() if hosts == set(HOSTS))
-    assert everywhere == [ROLE + "Check the role's arguments, and that every value fits its file's format",
-                          ROLE + "Reload or restart the service with its command",
+    assert everywhere == [ROLE + "Reload or restart the service with its command",
                           ROLE + "Render the configuration files"], cold
     assert not any(name.startswith("Validating arguments") for name in cold)
     assert all(len(hosts) == 1 for name, hosts in cold.items() if name not in everywhere)

@@ -1,0 +1,100 @@
+# -*- coding: utf-8 -*-
+# Copyright: apiauth.saas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: preload
+type: aggregate
+short_description: Load the collection's lookups once, before Ansible forks its workers
+version_added: 0.2.0
+description:
+  - Ansible runs each task of each host in a worker process forked from the main C(ansible-playbook) process.
+    It loads a task's own plugin in the main process, so the workers inherit it, but it never loads lookup
+    plugins there. For a token lookup in a template, every host's worker parses the lookup's documentation and
+    compiles its Python code, and the collection's engine when no task loaded it before (Ansible's collection
+    loader keeps no bytecode). That is most of the cost of a token served from the cache.
+  - When the playbook starts, this callback loads every lookup of the collection in the main process. The
+    workers forked after that inherit them, and a worker's first call pays only for the call.
+  - It takes no option and changes no result; at -vvv it says how many lookups it loaded. A lookup that cannot
+    be loaded here is left alone, and the template that uses it loads it and reports the problem, as without
+    this callback.
+  - "Loading the six lookups costs the main process about 130 ms of CPU once per run, and saves each worker that
+    calls a lookup about 50 ms: worth it from three hosts on. docs/benchmarks.md gives the first call in a worker
+    with and without it."
+requirements:
+  - Enable it in C(ansible.cfg) with C(callbacks_enabled = apiauth.saas.preload) in the C([defaults]) section, or
+    with E(ANSIBLE_CALLBACKS_ENABLED). It can be enabled with other callbacks (a comma-separated list).
+seealso:
+  - plugin: apiauth.saas.oauth2_token
+    plugin_type: lookup
+    description: One of the lookups it loads.
+  - ref: callback_plugins
+    description: How callback plugins are enabled.
+"""
+
+EXAMPLES = r"""
+# ansible.cfg
+#   [defaults]
+#   callbacks_enabled = apiauth.saas.preload
+# or: ANSIBLE_CALLBACKS_ENABLED=apiauth.saas.preload ansible-playbook site.yml
+"""
+
+import os
+
+from ansible.plugins.callback import CallbackBase
+from ansible.plugins.loader import lookup_loader
+
+COLLECTION = "apiauth.saas"
+_PLUGINS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def plugin_names(folder: str) -> list:
+    """The fully qualified names of the collection's plugins in ``plugins/<folder>``."""
+    try:
+        files = sorted(os.listdir(os.path.join(_PLUGINS_DIR, folder)))
+    except OSError:
+        return []
+    return [f"{COLLECTION}.{name[:-3]}" for name in files if name.endswith(".py") and not name.startswith("_")]
+
+
+def preload_lookups(display=None) -> list:
+    """Load the collection's lookup plugins through Ansible's loader; the names loaded.
+
+    ``get(..., class_only=True)`` loads a lookup as a template would: its
+    module, every module it imports, and its option definitions from its
+    documentation. They stay in the loader's cache and ``sys.modules``, which
+    the workers forked later inherit.
+    """
+    loaded = []
+    for name in plugin_names("lookup"):
+        try:
+            plugin = lookup_loader.get(name, class_only=True)
+        except Exception as exc:  # pylint: disable=broad-except
+            # The template that uses it loads it again and reports the problem in its own words.
+            if display is not None:
+                display.vvv(f"{COLLECTION}.preload: {name} was not preloaded ({type(exc).__name__}).")
+            continue
+        if plugin is not None:
+            loaded.append(name)
+    return loaded
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "apiauth.saas.preload"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self, display=None, options=None):
+        super().__init__(display=display, options=options)
+        self._done = False
+
+    def v2_playbook_on_start(self, playbook):
+        # In the main process, before the first task forks a worker; once per run.
+        if self._done:
+            return
+        self._done = True
+        loaded = preload_lookups(self._display)
+        self._display.vvv(f"{self.CALLBACK_NAME}: loaded {len(loaded)} lookups before the workers start.")
