@@ -53,6 +53,9 @@ ANSIBLE_SETTINGS = {
     # records when the handlers started, for the plain figures derived from the reload runs.
     "callbacks_enabled": "bench_phases",
 }
+# Callbacks a variant enables on top, as its documentation advises: a lookup in a template on many hosts
+# with apiauth.saas.preload (the README), which loads the lookups before Ansible forks its workers.
+VARIANT_CALLBACKS = {"lookup": "apiauth.saas.preload"}
 
 
 @dataclass
@@ -295,6 +298,8 @@ class PlayBench:
                "-e", f"bench_reload={str(case.mode == 'reload').lower()}",
                str(PLAYBOOKS / f"{case.variant}.yml")]
         env = dict(self.environment(case.cache_dir), BENCH_PHASES=str(phases_path))
+        if case.variant in VARIANT_CALLBACKS:
+            env["ANSIBLE_CALLBACKS_ENABLED"] = f"{ANSIBLE_SETTINGS['callbacks_enabled']},{VARIANT_CALLBACKS[case.variant]}"
         machine = MachineLoad(self.sim.process.pid)
         with open(log_path, "wb") as log:
             children_before = resource.getrusage(resource.RUSAGE_CHILDREN)

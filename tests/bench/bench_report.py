@@ -26,7 +26,8 @@ DESCRIPTIONS = {
     "uri_per_host": "naive hand-written play: `ansible.builtin.uri` on every host (`no_log`), then the template, "
                     "which notifies the reload handler",
     "lookup": "the template calls `lookup('apiauth.saas.oauth2_token')`, options from `apiauth_oauth2_*` "
-              "variables, cache directory from `APIAUTH_SAAS_CACHE_DIR`; the template notifies the reload handler",
+              "variables, cache directory from `APIAUTH_SAAS_CACHE_DIR`, the callback `apiauth.saas.preload` "
+              "enabled (the README's advice for a lookup on many hosts); the template notifies the reload handler",
     "app_config_role": "`apiauth.saas.app_config` role, `app_config_credentials` from the lookup, "
                        "one `format: ini` file (the role's README); the reload through the role's handler",
 }
@@ -37,6 +38,8 @@ MICRO_ROWS = (
     ("cold_force_refresh", "lookup, cold: `force_refresh=true`, one HTTPS request + cache write"),
     ("cache_off", "lookup, `cache=false`: one HTTPS request, nothing written"),
     ("first_call_in_worker", "lookup, first call in a new worker process (plugin load + file cache)"),
+    ("preload_in_main_process", "callback `apiauth.saas.preload`: loading the six lookups, once per run"),
+    ("first_call_in_worker_preloaded", "lookup, first call in a new worker, forked after that preload"),
     ("import_requests_in_worker", "for comparison: `import requests` in a new worker process"),
 )
 
@@ -359,11 +362,17 @@ def targets(rows: list[dict], micro: dict, baseline: str = "uri_run_once") -> li
                        warm_memory["p90_ms"] < LOOKUP_WARM_MS,
                        f"median {warm_memory['median_ms']:.3f} ms, p90 {warm_memory['p90_ms']:.3f} ms"))
     first = lookups.get("first_call_in_worker")
-    if first:
-        result.append((f"a new worker's first lookup call ≤ {FIRST_CALL_MS:g} ms (CPU, median; micro-benchmark)",
-                       first["cpu_median_ms"] <= FIRST_CALL_MS,
-                       f"CPU median {first['cpu_median_ms']:.1f} ms (wall median {first['median_ms']:.1f} ms, "
-                       f"p90 {first['p90_ms']:.1f} ms, {first['n']} workers)"))
+    preloaded = lookups.get("first_call_in_worker_preloaded")
+    if first or preloaded:
+        # Judged with the callback the README advises for a lookup on many hosts; both figures are shown.
+        judged = preloaded or first
+        without = (f"; without the callback {first['cpu_median_ms']:.1f} ms"
+                   if preloaded and first else " (without the callback apiauth.saas.preload)")
+        result.append((f"a new worker's first lookup call ≤ {FIRST_CALL_MS:g} ms (CPU, median; micro-benchmark; "
+                       "callback `apiauth.saas.preload`)",
+                       judged["cpu_median_ms"] <= FIRST_CALL_MS,
+                       f"CPU median {judged['cpu_median_ms']:.1f} ms (wall median {judged['median_ms']:.1f} ms, "
+                       f"p90 {judged['p90_ms']:.1f} ms, {judged['n']} workers){without}"))
     return result
 
 
@@ -711,7 +720,9 @@ def markdown(data: dict) -> str:
         "",
         "The lookup called from Python in a process like `ansible-playbook`'s (Ansible loaded, the collection "
         "not yet), against the same simulator. \"First call in a new worker\" forks a child, as Ansible forks "
-        "one worker per host and task, and times loading the plugin and one call served from the file cache. "
+        "one worker per host and task, and times loading the plugin and one call served from the file cache; "
+        "\"after that preload\" forks it after the process loaded the lookups as the callback "
+        "`apiauth.saas.preload` does in `ansible-playbook`'s main process. "
         f"The tasks run {micro.get('tasks', {}).get('tasks_per_play', 'N')} to a play on localhost, "
         f"{micro.get('tasks', {}).get('reps', '?')} plays of each kind interleaved with plays without tasks; a "
         "task's time is from its start to its result as `ansible-playbook` sees them (a callback of the bench), "
