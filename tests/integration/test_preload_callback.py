@@ -63,7 +63,7 @@ def fleet(run_playbook, out, tmp_path):
         assert_no_traceback(result)
         processes = collections.defaultdict(set)
         for line in log.read_text().splitlines():
-            pid, _, path = line.partition(" ")
+            pid, path = line.split(" ", 1)
             processes[path.split(PLUGINS, 1)[1]].add(pid)
         return result, {path: len(pids) for path, pids in processes.items()}
 
