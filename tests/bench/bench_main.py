@@ -278,14 +278,24 @@ def findings(rows: list[dict], micro: dict) -> list[str]:
     baseline = bench_grid.BASELINE
     plain = bench_report.plain_mode(rows)
     extras = bench_report.extra_per_host(rows, baseline)
+    preloaded = lookups.get("first_call_in_worker_preloaded")
     if first and warm:
-        lines.append(
+        text = (
             "- **The lookup runs once per host, each time in a new process.** Ansible forks a worker per host "
             "and task, and a worker's memory layer is gone when it exits, so in `lookup` every host's worker "
-            "loads the plugin and the collection's Python modules and reads the token from the file cache: "
-            f"{first['cpu_median_ms']:.0f} ms of CPU per host ({first['median_ms']:.0f} ms wall, p90 "
-            f"{first['p90_ms']:.0f} ms) in the micro-benchmark, against {warm['cpu_median_ms']:.2f} ms for a call "
-            "in a process that has the plugin loaded. That first call, not the cache, is the lookup's cost in a play.")
+            "calls the plugin again and reads the token from the file cache. Ansible never loads lookups in its "
+            "main process, so without help each worker also parses the lookup's documentation and compiles the "
+            f"collection's Python modules: {first['cpu_median_ms']:.0f} ms of CPU per host "
+            f"({first['median_ms']:.0f} ms wall, p90 {first['p90_ms']:.0f} ms) in the micro-benchmark, against "
+            f"{warm['cpu_median_ms']:.2f} ms for a call in a process that has the plugin loaded.")
+        if preloaded:
+            text += (
+                " `lookup` runs with the callback `apiauth.saas.preload`, which loads the lookups in the main "
+                "process when the playbook starts, so that the workers forked after it inherit them: then a "
+                f"worker's first call costs {preloaded['cpu_median_ms']:.1f} ms of CPU "
+                f"({preloaded['median_ms']:.1f} ms wall), for a cost of "
+                f"{lookups['preload_in_main_process']['cpu_median_ms']:.0f} ms once per run.")
+        lines.append(text)
         lookup_plain = [value[0] for key, value in extras.items() if key[0] == plain and key[4] == "lookup"]
         if lookup_plain:
             lines[-1] += (f" In the plays without the handler ({plain}), the extra CPU per host of `lookup` over "
@@ -299,16 +309,16 @@ def findings(rows: list[dict], micro: dict) -> list[str]:
             "worker did not import it).")
     if any(row["variant"] == "app_config_role" for row in rows):
         text = (
-            "- **The role runs two tasks per host.** Per host, `app_config` runs its check task (an `assert` of "
-            "its arguments and of every value against its file's format) and the file task (`template`). The "
-            "credentials are templated once for the play, by a `set_fact` with `run_once`, and the file data "
-            "refer to that fact. Ansible's automatic argument validation, which would add a task per host and "
-            "template the credentials in it (so call the lookup in every host's worker), is avoided: the "
-            "options are documented in `meta/argument_specs.yml` under an entry point of their own, and the "
-            "check task does the validation. The diff-mode summary is one `run_once` task. With a service, the "
-            "file task notifies the topic of the chosen service manager only, so each host whose file changed "
-            "runs one handler task; a warm run changes no file and runs none. Against `uri_run_once` (a `uri` "
-            "task with `run_once`, then the template on every host) that is one task per host more.")
+            "- **The role runs one task per host.** Per host, `app_config` runs the file task (`template`), "
+            "which first checks the role's arguments and every value against its file's format: a refused value "
+            "fails the task's loop before any file is written. The credentials are templated once for the play, "
+            "by a `set_fact` with `run_once`, and the file data refer to that fact. Ansible's automatic argument "
+            "validation, which would add a task per host and template the credentials in it (so call the lookup "
+            "in every host's worker), is avoided: the options are documented in `meta/argument_specs.yml` under "
+            "an entry point of their own. The diff-mode summary is one `run_once` task. With a service, the file "
+            "task notifies the topic of the chosen service manager only, so each host whose file changed runs "
+            "one handler task; a warm run changes no file and runs none. Against `uri_run_once` (a `uri` task "
+            "with `run_once`, then the template on every host) that is the same number of tasks per host.")
         role_plain = [value[0] for key, value in extras.items() if key[0] == plain and key[4] == "app_config_role"]
         if role_plain:
             text += f" Without the handler ({plain}), its extra CPU per host was {_range_ms(role_plain)}."
