@@ -7,22 +7,24 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: preload
 type: aggregate
-short_description: Load the collection's lookups once, before Ansible forks its workers
+short_description: Load the collection's lookups and filters once, before Ansible forks its workers
 version_added: 0.2.0
 description:
   - Ansible runs each task of each host in a worker process forked from the main C(ansible-playbook) process.
-    It loads a task's own plugin in the main process, so the workers inherit it, but it never loads lookup
-    plugins there. For a token lookup in a template, every host's worker parses the lookup's documentation and
-    compiles its Python code, and the collection's engine when no task loaded it before (Ansible's collection
-    loader keeps no bytecode). That is most of the cost of a token served from the cache.
-  - When the playbook starts, this callback loads every lookup of the collection in the main process. The
-    workers forked after that inherit them, and a worker's first call pays only for the call.
-  - It takes no option and changes no result; at -vvv it says how many lookups it loaded. A lookup that cannot
+    It loads a task's own plugin in the main process, so the workers inherit it, but it never loads lookup or
+    filter plugins there. For a token lookup in a template, every host's worker parses the lookup's
+    documentation and compiles its Python code, and the collection's engine when no task loaded it before
+    (Ansible's collection loader keeps no bytecode). That is most of the cost of a token served from the
+    cache. The filters that the role C(apiauth.saas.app_config) renders files with cost each host's worker about 25 ms
+    more.
+  - When the playbook starts, this callback loads every lookup and filter of the collection in the main
+    process. The workers forked after that inherit them, and a worker's first call pays only for the call.
+  - It takes no option and changes no result; at -vvv it says how many plugins it loaded. A plugin that cannot
     be loaded here is left alone, and the template that uses it loads it and reports the problem, as without
     this callback.
-  - "Loading the six lookups costs the main process about 130 ms of CPU once per run, and saves each worker that
-    calls a lookup about 50 ms: worth it from three hosts on. docs/benchmarks.md gives the first call in a worker
-    with and without it."
+  - "Loading them costs the main process about 150 ms of CPU once per run, and saves each worker that calls a
+    lookup about 50 ms: worth it from three hosts on. docs/benchmarks.md gives the first call in a worker with
+    and without it."
 requirements:
   - Enable it in C(ansible.cfg) with C(callbacks_enabled = apiauth.saas.preload) in the C([defaults]) section, or
     with E(ANSIBLE_CALLBACKS_ENABLED). It can be enabled with other callbacks (a comma-separated list).
@@ -44,7 +46,7 @@ EXAMPLES = r"""
 import os
 
 from ansible.plugins.callback import CallbackBase
-from ansible.plugins.loader import lookup_loader
+from ansible.plugins.loader import filter_loader, lookup_loader
 
 COLLECTION = "apiauth.saas"
 _PLUGINS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -59,18 +61,21 @@ def plugin_names(folder: str) -> list:
     return [f"{COLLECTION}.{name[:-3]}" for name in files if name.endswith(".py") and not name.startswith("_")]
 
 
-def preload_lookups(display=None) -> list:
-    """Load the collection's lookup plugins through Ansible's loader; the names loaded.
+def preload_plugins(display=None) -> list:
+    """Load the collection's lookups and filters through Ansible's loaders; the names loaded.
 
-    ``get(..., class_only=True)`` loads a lookup as a template would: its
-    module, every module it imports, and its option definitions from its
-    documentation. They stay in the loader's cache and ``sys.modules``, which
-    the workers forked later inherit.
+    A lookup is loaded as a template would load it: its module, every module
+    it imports, and its option definitions from its documentation. A filter
+    file is found by one of its filters (the files are named after one). All
+    stays in the loaders' caches and ``sys.modules``, which the workers forked
+    later inherit.
     """
     loaded = []
-    for name in plugin_names("lookup"):
+    for name, load in ([(name, lambda name: lookup_loader.get(name, class_only=True))
+                        for name in plugin_names("lookup")]
+                       + [(name, filter_loader.get) for name in plugin_names("filter")]):
         try:
-            plugin = lookup_loader.get(name, class_only=True)
+            plugin = load(name)
         except Exception as exc:  # pylint: disable=broad-except
             # The template that uses it loads it again and reports the problem in its own words.
             if display is not None:
@@ -96,5 +101,5 @@ class CallbackModule(CallbackBase):
         if self._done:
             return
         self._done = True
-        loaded = preload_lookups(self._display)
-        self._display.vvv(f"{self.CALLBACK_NAME}: loaded {len(loaded)} lookups before the workers start.")
+        loaded = preload_plugins(self._display)
+        self._display.vvv(f"{self.CALLBACK_NAME}: loaded {len(loaded)} plugins before the workers start.")

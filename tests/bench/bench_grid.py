@@ -53,9 +53,9 @@ ANSIBLE_SETTINGS = {
     # records when the handlers started, for the plain figures derived from the reload runs.
     "callbacks_enabled": "bench_phases",
 }
-# Callbacks a variant enables on top, as its documentation advises: a lookup in a template on many hosts
-# with apiauth.saas.preload (the README), which loads the lookups before Ansible forks its workers.
-VARIANT_CALLBACKS = {"lookup": "apiauth.saas.preload"}
+# Callbacks a variant enables on top, as its documentation advises for many hosts: apiauth.saas.preload
+# (the README), which loads the collection's lookups and filters before Ansible forks its workers.
+VARIANT_CALLBACKS = {"lookup": "apiauth.saas.preload", "app_config_role": "apiauth.saas.preload"}
 
 
 @dataclass

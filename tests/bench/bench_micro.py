@@ -7,7 +7,7 @@
   has Ansible loaded but not the collection, as Ansible forks one worker per host and task.
   That call pays for loading the plugin (its documentation, its Python modules) and reads the
   file cache. The cost of ``import requests`` in such a child is measured beside it. Then the
-  same after this process loaded the lookups as the callback ``apiauth.saas.preload`` does.
+  same after this process loaded the lookups and filters as the callback ``apiauth.saas.preload`` does.
 * One ``apiauth.saas.oauth2_token`` task (and one ``ansible.builtin.debug`` task, for
   comparison): a playbook of N such tasks minus a playbook without tasks, divided by N.
 """
@@ -178,11 +178,11 @@ def lookup_micro(options: dict, *, calls: int, cold_calls: int, workers: int) ->
     # The same with the callback apiauth.saas.preload: this process loads the lookups as the callback does in
     # ansible-playbook's main process when the playbook starts, and the workers forked after it inherit them.
     from ansible_collections.apiauth.saas.plugins.callback.preload import (  # pylint: disable=import-outside-toplevel
-        preload_lookups,
+        preload_plugins,
     )
 
     watch = Stopwatch()
-    if not preload_lookups():
+    if not preload_plugins():
         raise RuntimeError("the callback apiauth.saas.preload loaded no lookup")
     results["preload_in_main_process"] = pairs_summary([watch.stop()])
     preloaded = [micro.first_call_in_worker() for _index in range(workers)]

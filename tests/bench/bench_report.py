@@ -29,7 +29,8 @@ DESCRIPTIONS = {
               "variables, cache directory from `APIAUTH_SAAS_CACHE_DIR`, the callback `apiauth.saas.preload` "
               "enabled (the README's advice for a lookup on many hosts); the template notifies the reload handler",
     "app_config_role": "`apiauth.saas.app_config` role, `app_config_credentials` from the lookup, "
-                       "one `format: ini` file (the role's README); the reload through the role's handler",
+                       "one `format: ini` file, the callback `apiauth.saas.preload` enabled (the role's README); "
+                       "the reload through the role's handler",
 }
 MICRO_ROWS = (
     ("warm_memory", "lookup, warm, memory layer (in process)"),
@@ -38,7 +39,7 @@ MICRO_ROWS = (
     ("cold_force_refresh", "lookup, cold: `force_refresh=true`, one HTTPS request + cache write"),
     ("cache_off", "lookup, `cache=false`: one HTTPS request, nothing written"),
     ("first_call_in_worker", "lookup, first call in a new worker process (plugin load + file cache)"),
-    ("preload_in_main_process", "callback `apiauth.saas.preload`: loading the six lookups, once per run"),
+    ("preload_in_main_process", "callback `apiauth.saas.preload`: loading the lookups and filters, once per run"),
     ("first_call_in_worker_preloaded", "lookup, first call in a new worker, forked after that preload"),
     ("import_requests_in_worker", "for comparison: `import requests` in a new worker process"),
 )
@@ -721,7 +722,7 @@ def markdown(data: dict) -> str:
         "The lookup called from Python in a process like `ansible-playbook`'s (Ansible loaded, the collection "
         "not yet), against the same simulator. \"First call in a new worker\" forks a child, as Ansible forks "
         "one worker per host and task, and times loading the plugin and one call served from the file cache; "
-        "\"after that preload\" forks it after the process loaded the lookups as the callback "
+        "\"after that preload\" forks it after the process loaded the lookups and filters as the callback "
         "`apiauth.saas.preload` does in `ansible-playbook`'s main process. "
         f"The tasks run {micro.get('tasks', {}).get('tasks_per_play', 'N')} to a play on localhost, "
         f"{micro.get('tasks', {}).get('reps', '?')} plays of each kind interleaved with plays without tasks; a "

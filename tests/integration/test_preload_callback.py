@@ -52,13 +52,14 @@ def fleet(run_playbook, out, tmp_path):
     (site / "sitecustomize.py").write_text(SITECUSTOMIZE)
     log = tmp_path / "compiles.log"
 
-    def run(*, preload: bool, verbosity: int = 0) -> tuple:
+    def run(*, preload: bool, verbosity: int = 0, playbook: str = "fleet.yml", extra_vars=None) -> tuple:
         """The run, and for each file of the collection's plugins the number of processes that compiled it."""
         log.unlink(missing_ok=True)
         env = {"PYTHONPATH": str(site), "APIAUTH_TEST_COMPILE_LOG": str(log)}
         if preload:
             env["ANSIBLE_CALLBACKS_ENABLED"] = "apiauth.saas.preload"
-        result = run_playbook("fleet.yml", inventory=_inventory(), forks=4, env=env, verbosity=verbosity)
+        result = run_playbook(playbook, inventory=_inventory(), forks=4, env=env, verbosity=verbosity,
+                              extra_vars=extra_vars)
         assert result.rc == 0, result.stdout[-3000:]
         assert_no_traceback(result)
         processes = collections.defaultdict(set)
@@ -93,5 +94,16 @@ def test_with_the_callback_only_the_main_process_compiles_them(fleet, sim, out):
     assert_absent([sim.demo_vars()["demo_basic_client_secret"], sim.demo_vars()["throughline_client_secret"]], run)
 
 
+@pytest.mark.parametrize("preload", [False, True], ids=["without", "with"])
+def test_the_filters_of_app_config_are_inherited_with_the_callback(fleet, out, tmp_path, preload):
+    for name in HOSTS:
+        (out / name).mkdir(parents=True, exist_ok=True)
+    extra = {"count_file": str(tmp_path / "evaluations")}
+    _run, compiled = fleet(preload=preload, playbook="app_config_fleet.yml", extra_vars=extra)
+    assert all("counted-value" in (out / name / "app.ini").read_text() for name in HOSTS)
+    # Without the callback each host's worker loads the filters the role renders with (positive control).
+    assert compiled["filter/to_config.py"] == (1 if preload else len(HOSTS)), compiled
+
+
 # What this file tests, for `pytest -m <marker>` (tests/README.md).
-pytestmark = [pytest.mark.preload]
+pytestmark = [pytest.mark.preload, pytest.mark.role_app_config, pytest.mark.to_config]
