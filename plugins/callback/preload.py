@@ -71,18 +71,17 @@ def preload_plugins(display=None) -> list:
     later inherit.
     """
     loaded = []
-    for name, load in ([(name, lambda name: lookup_loader.get(name, class_only=True))
-                        for name in plugin_names("lookup")]
-                       + [(name, filter_loader.get) for name in plugin_names("filter")]):
-        try:
-            plugin = load(name)
-        except Exception as exc:  # pylint: disable=broad-except
-            # The template that uses it loads it again and reports the problem in its own words.
-            if display is not None:
-                display.vvv(f"{COLLECTION}.preload: {name} was not preloaded ({type(exc).__name__}).")
-            continue
-        if plugin is not None:
-            loaded.append(name)
+    for loader, folder, options in ((lookup_loader, "lookup", {"class_only": True}), (filter_loader, "filter", {})):
+        for name in plugin_names(folder):
+            try:
+                plugin = loader.get(name, **options)
+            except Exception as exc:  # pylint: disable=broad-except
+                # The template that uses it loads it again and reports the problem in its own words.
+                if display is not None:
+                    display.vvv(f"{COLLECTION}.preload: {name} was not preloaded ({type(exc).__name__}).")
+                continue
+            if plugin is not None:
+                loaded.append(name)
     return loaded
 
 

@@ -239,11 +239,7 @@ def open_envelope(raw: bytes, key: bytes, name: str):
         plain = AESGCM(key).decrypt(nonce, ciphertext, _aad(name, document["meta"]))
     except (InvalidTag, ValueError, TypeError):
         return None
-    try:
-        secret = json.loads(plain.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return None
-    return secret if isinstance(secret, dict) else None
+    return json_object(plain)
 
 
 def envelope_metadata(raw: bytes) -> dict | None:

@@ -104,6 +104,11 @@ def list_entries(cache_dir: str | None = None) -> list:
     return found
 
 
+def _not_our_key_file(path: str) -> CacheError:
+    return CacheError(f"The token cache key file {path} is not a regular file of yours.",
+                      hint="Remove it; it is recreated with the next token.")
+
+
 def read_small_file(path: str):
     """The bytes of a regular file (never through a symlink), or None: absent, not regular, too large."""
     try:
@@ -202,18 +207,12 @@ class FileStore:
             return None
         except OSError as err:
             if isinstance(err, NotRegularFileError) or err.errno == errno.ELOOP:
-                raise CacheError(
-                    f"The token cache key file {path} is not a regular file of yours.",
-                    hint="Remove it; it is recreated with the next token.",
-                ) from None
+                raise _not_our_key_file(path) from None
             raise self.io_error(f"read {path}", err) from None
         try:
             st = os.fstat(fd)
             if st.st_uid != os.geteuid():
-                raise CacheError(
-                    f"The token cache key file {path} is not a regular file of yours.",
-                    hint="Remove it; it is recreated with the next token.",
-                )
+                raise _not_our_key_file(path)
             if stat.S_IMODE(st.st_mode) & 0o077:
                 raise CacheError(
                     f"The token cache key file {path} is open to other users.",

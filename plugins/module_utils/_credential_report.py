@@ -42,7 +42,7 @@ from ansible_collections.apiauth.saas.plugins.module_utils._certs import (
 )
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError, OptionError, ReportError
 from ansible_collections.apiauth.saas.plugins.module_utils._fileio import open_regular, read_limited
-from ansible_collections.apiauth.saas.plugins.module_utils._pem import read_material
+from ansible_collections.apiauth.saas.plugins.module_utils._pem import MAX_MATERIAL_BYTES, read_material
 
 try:
     from cryptography import x509
@@ -67,7 +67,6 @@ RECOVERY_PUBLIC_FIELDS = ("tenant_id", "environment", "client_id", "name", "id",
 # Any other field name is only counted, since a file dropped there by something else may use a secret as a name.
 RECOVERY_SECRET_FIELDS = ("api_key", "client_secret", "secret_key", "access_token", "private_key")
 _MAX_RECOVERY_BYTES = 1024 * 1024
-_MAX_KEY_BYTES = 1024 * 1024
 _PEM_KEY = re.compile(rb"-----BEGIN ([A-Z ]*PRIVATE KEY)-----.+?-----END \1-----", re.S)
 _DAY = 86400.0
 
@@ -168,10 +167,10 @@ def _load_private_key(path: str, passphrase):
     Raises ReportError with a message naming the file, never its content.
     """
     try:
-        data = read_material(path, _MAX_KEY_BYTES)
+        data = read_material(path)
     except OSError as exc:
         raise ReportError(f"Cannot read the key {path}: {exc.strerror or type(exc).__name__}.") from None
-    if len(data) > _MAX_KEY_BYTES:
+    if len(data) > MAX_MATERIAL_BYTES:
         raise ReportError(f"The key {path} is too large to be a private key file.")
     match = _PEM_KEY.search(data)
     blob, loader = (match.group(0), serialization.load_pem_private_key) if match else \

@@ -58,16 +58,20 @@ def _outcome(call) -> tuple:
     return not worker.is_alive(), box.get("value")
 
 
+def _free(path) -> None:
+    """Free any reader still blocked on the FIFO at ``path``, so no thread outlives the test."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+    except OSError:
+        pass
+
+
 @pytest.fixture
 def fifo(tmp_path):
     path = tmp_path / "named-pipe.pem"
     os.mkfifo(path, 0o600)
     yield str(path)
-    # Free any reader still blocked on it, so no thread outlives the test.
-    try:
-        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
-    except OSError:
-        pass
+    _free(path)
 
 
 def test_positive_control_a_plain_open_of_a_fifo_blocks(fifo):
@@ -145,10 +149,7 @@ def test_collection_files_that_are_fifos_are_skipped(tmp_path):
             assert not isinstance(outcome, BaseException) or isinstance(outcome, ApiAuthError), f"{name}: {outcome!r}"
     finally:
         for planted in ("planted.entry", "planted.json"):
-            try:
-                os.close(os.open(directory / planted, os.O_WRONLY | os.O_NONBLOCK))
-            except OSError:
-                pass
+            _free(directory / planted)
 
 
 def test_read_material_reads_a_regular_file_and_refuses_the_rest(tmp_path, fifo):
