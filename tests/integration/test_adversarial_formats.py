@@ -269,5 +269,6 @@ pytestmark = [
     pytest.mark.to_config,
     pytest.mark.from_env_file,
     pytest.mark.config_problems,
+    pytest.mark.app_config_problems,
     pytest.mark.fingerprint,
 ]

@@ -133,6 +133,7 @@ def test_lookup_options_from_the_environment_are_checked(run_playbook, tmp_path,
 # What this file tests, for `pytest -m <marker>` (tests/README.md).
 pytestmark = [
     pytest.mark.oauth2_token,
+    pytest.mark.app_config_problems,
     pytest.mark.thoughtspot_token,
     pytest.mark.thoughttrace_token,
     pytest.mark.thredd_token,

@@ -84,9 +84,61 @@ def test_from_env_file_takes_export_as_a_keyword_not_part_of_the_name():
                                    "export": "2"}
 
 
+def test_app_config_problems_names_each_bad_option_and_file_never_a_value():
+    options = {
+        "app_config_credentials": [SECRET], "app_config_owner": {"x": 1}, "app_config_backup": "maybe",
+        "app_config_service_action": "stop", "app_config_service_manager": "init",
+        "app_config_service_command": "systemctl reload app",
+        "app_config_files": [
+            {"dest": "relative/app.ini", "format": "ini", "data": {"api": {"token": SECRET}}, "colour": 1},
+            {"dest": "/srv/app.conf", "format": "toml", "backup": "perhaps", "mode": [SECRET]},
+            {"dest": "/srv/app.j2.out"},
+            {"dest": "/srv/app.env", "format": "dotenv", "data": SECRET, "ini_interpolation": "extended"},
+        ],
+    }
+    problems = render("{{ options | apiauth.saas.app_config_problems }}", options=options)
+    expected = [
+        "app_config_credentials must be a dict of names to values.",
+        "app_config_owner must be a string.",
+        "app_config_backup must be true or false.",
+        "app_config_service_action must be reload or restart.",
+        "app_config_service_manager must be service or command.",
+        "app_config_service_command must be a list of arguments (strings).",
+        "app_config_files[0] (relative/app.ini): unknown keys colour; the keys are dest, format,",
+        "app_config_files[0] (relative/app.ini): dest must be an absolute path.",
+        "app_config_files[1] (/srv/app.conf): format must be one of ini, yaml, json, dotenv, template.",
+        "app_config_files[1] (/srv/app.conf): backup must be true or false.",
+        "app_config_files[1] (/srv/app.conf): mode must be a string.",
+        "app_config_files[2] (/srv/app.j2.out): src (your template) is needed",
+        "app_config_files[3] (/srv/app.env): data must be a dict with format dotenv.",
+        "app_config_files[3] (/srv/app.env): ini_interpolation must be basic or none.",
+    ]
+    text = " ".join(problems)
+    assert [part for part in expected if part not in text] == []
+    assert "f" * 30 not in text, "a message names the option and the file, never a value"
+
+
+def test_app_config_problems_checks_the_values_once_the_options_are_right():
+    files = [{"dest": "/srv/app.env", "format": "dotenv", "data": {"1BAD": "x", "TOKEN": "a\x00" + SECRET}},
+             {"dest": "/srv/app.conf", "src": "app.conf.j2", "owner": 0, "mode": "0640", "backup": "yes"}]
+    problems = render("{{ {'app_config_files': files} | apiauth.saas.app_config_problems }}", files=files)
+    assert any(p.startswith("/srv/app.env: ") and "1BAD" in p for p in problems)
+    assert any(p.startswith("/srv/app.env: ") and "NUL character" in p for p in problems)
+    assert "f" * 30 not in " ".join(problems)
+    # Positive controls: right options and values a format carries have no problem, and the role's own
+    # command manager needs its command.
+    files[0]["data"] = {"TOKEN": SECRET}
+    assert render("{{ {'app_config_files': files, 'app_config_credentials': {'t': 1}}"
+                  " | apiauth.saas.app_config_problems }}", files=files) == []
+    assert render("{{ {'app_config_service': 'app', 'app_config_service_manager': 'command'}"
+                  " | apiauth.saas.app_config_problems }}") == [
+        "app_config_service_command must not be empty with app_config_service_manager=command."]
+
+
 pytestmark = [
     pytest.mark.fingerprint,
     pytest.mark.to_config,
     pytest.mark.config_problems,
+    pytest.mark.app_config_problems,
     pytest.mark.from_env_file,
 ]
