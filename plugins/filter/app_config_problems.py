@@ -19,7 +19,7 @@ description:
 options:
   _input:
     description:
-      - The role's variables, by name; a missing name takes the role's default.
+      - The role's variables, by name. A name left out is not checked, as the role's default for it is right.
       - V(app_config_credentials) is the value of the credentials, not the expression that fetches them.
     type: dict
     required: true
@@ -64,11 +64,6 @@ FORMATS = DATA_FORMATS + ("template",)
 FILE_KEYS = ("dest", "format", "ini_interpolation", "data", "src", "owner", "group", "mode", "backup", "validate")
 # What Ansible reads as a boolean.
 BOOL_WORDS = ("true", "false", "yes", "no", "on", "off", "1", "0", "y", "n", "t", "f", "1.0", "0.0")
-DEFAULTS = {
-    "app_config_credentials": {}, "app_config_files": [], "app_config_owner": "", "app_config_group": "",
-    "app_config_mode": "0600", "app_config_backup": False, "app_config_service": "",
-    "app_config_service_action": "reload", "app_config_service_manager": "service", "app_config_service_command": [],
-}
 
 
 def _text(value: object) -> bool:
@@ -113,25 +108,25 @@ def _file_problems(index: int, entry: Mapping) -> list[str]:
 def app_config_problems(options: Mapping) -> list[str]:
     if not isinstance(options, Mapping):
         return ["app_config_problems takes a dict of the role's variables."]
-    value = {**DEFAULTS, **options}
     found = []
-    if not isinstance(value["app_config_credentials"], Mapping):
+    if not isinstance(options.get("app_config_credentials", {}), Mapping):
         found.append("app_config_credentials must be a dict of names to values.")
     found.extend(f"{name} must be a string." for name in
                  ("app_config_owner", "app_config_group", "app_config_mode", "app_config_service")
-                 if not _text(value[name]))
-    if not _boolean(value["app_config_backup"]):
+                 if name in options and not _text(options[name]))
+    if "app_config_backup" in options and not _boolean(options["app_config_backup"]):
         found.append("app_config_backup must be true or false.")
-    if value["app_config_service_action"] not in ("reload", "restart"):
+    if options.get("app_config_service_action", "reload") not in ("reload", "restart"):
         found.append("app_config_service_action must be reload or restart.")
-    if value["app_config_service_manager"] not in ("service", "command"):
+    manager = options.get("app_config_service_manager", "service")
+    if manager not in ("service", "command"):
         found.append("app_config_service_manager must be service or command.")
-    command = value["app_config_service_command"]
+    command = options.get("app_config_service_command", [])
     if not _list_of(command, str):
         found.append("app_config_service_command must be a list of arguments (strings).")
-    elif str(value["app_config_service"]) and value["app_config_service_manager"] == "command" and not command:
+    elif str(options.get("app_config_service", "")) and manager == "command" and not command:
         found.append("app_config_service_command must not be empty with app_config_service_manager=command.")
-    files = value["app_config_files"]
+    files = options.get("app_config_files", [])
     if not _list_of(files, Mapping):
         found.append("app_config_files must be a list of dicts, one per file.")
         return found

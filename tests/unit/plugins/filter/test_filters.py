@@ -10,10 +10,14 @@ standard reader (tests/format_readers.py), never with our own parser.
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pytest
+import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
+
+from ansible_collections.apiauth.saas.plugins.filter import app_config_problems as check
 
 from format_readers import read_dotenv, read_ini, read_json, read_yaml
 
@@ -133,6 +137,18 @@ def test_app_config_problems_checks_the_values_once_the_options_are_right():
     assert render("{{ {'app_config_service': 'app', 'app_config_service_manager': 'command'}"
                   " | apiauth.saas.app_config_problems }}") == [
         "app_config_service_command must not be empty with app_config_service_manager=command."]
+
+
+def test_app_config_problems_takes_the_keys_and_choices_of_the_role_argument_spec():
+    """The filter's lists and the role's documented options are one set: neither may drift."""
+    spec_file = Path(check.__file__).parents[2] / "roles" / "app_config" / "meta" / "argument_specs.yml"
+    options = yaml.safe_load(spec_file.read_text())["argument_specs"]["app_config"]["options"]
+    files = options["app_config_files"]["options"]
+    assert tuple(files) == check.FILE_KEYS
+    assert tuple(files["format"]["choices"]) == check.FORMATS
+    assert files["ini_interpolation"]["choices"] == ["basic", "none"]
+    assert options["app_config_service_action"]["choices"] == ["reload", "restart"]
+    assert options["app_config_service_manager"]["choices"] == ["service", "command"]
 
 
 pytestmark = [
