@@ -20,7 +20,7 @@ import time
 import pytest
 
 from ansible_collections.apiauth.saas.plugins.module_utils import _thrive_apikey as tk
-from ansible_collections.apiauth.saas.plugins.module_utils._errors import CacheError, OptionError
+from ansible_collections.apiauth.saas.plugins.module_utils._errors import CacheError, OptionError, Progress
 from ansible_collections.apiauth.saas.plugins.module_utils._fileio import atomic_write, ensure_private_dir
 from ansible_collections.apiauth.saas.plugins.module_utils import _recovery
 from ansible_collections.apiauth.saas.plugins.module_utils._recovery import RecoveryFileError, write_recovery_file
@@ -210,15 +210,24 @@ def _holder(params, ready, release, secret, mode):
 
 
 def _contend(params_holder, params_waiter, mode="ok"):
-    """A child takes the flight first; this process enters it while the child holds it."""
+    """A child takes the flight first; this process enters it while the child holds it.
+
+    The child goes on only when this process says it waits for the lock (its first progress note), so
+    the child can never finish, or die, before this process has tried the lock, however loaded the machine.
+    """
     context = multiprocessing.get_context("fork")
     ready, release = context.Event(), context.Event()
-    waiter = wf.WriteFlight(params_waiter, TARGET, what="test key")  # started before the holder's record
+
+    def show(_level, text):
+        if text.startswith("waiting for another"):
+            release.set()
+
+    # Started before the holder's record.
+    waiter = wf.WriteFlight(params_waiter, TARGET, what="test key", progress=Progress(show, verbosity=1))
     child = context.Process(target=_holder, args=(params_holder, ready, release, KEY, mode))
     child.start()
     try:
         assert ready.wait(30), "the child took the lock"
-        release.set()
         with waiter as flight:
             assert flight.waited, "positive control: the lock was held by the other process"
             return flight.handed_off(), flight
