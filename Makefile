@@ -97,10 +97,8 @@ integration: venv chromium
 # Headless Chromium renders the HTML credential report in its test: installed when missing where we may (root
 # with apt-get, as in CI); elsewhere that test says what to install (it fails under CI=true, else it skips).
 chromium:
-	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
-	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
-	  echo "chromium is not installed (apt-get install chromium): the HTML report test needs it" >&2
+	@command -v chromium-browser >/dev/null 2>&1 || bash tests/install_debian_packages.sh chromium || \
+	  echo "the HTML report test needs chromium" >&2
 
 # The security and fault suite alone (docs/reliability.md); `make integration` runs it too.
 # Every test_adversarial_*.py joins it by its name.
