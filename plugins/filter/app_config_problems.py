@@ -61,6 +61,9 @@ from ansible_collections.apiauth.saas.plugins.module_utils._config_formats impor
 DATA_FORMATS = ("ini", "yaml", "json", "dotenv")
 FORMATS = DATA_FORMATS + ("template",)
 # The keys of an entry of app_config_files (roles/app_config/meta/argument_specs.yml).
+INI_INTERPOLATIONS = ("basic", "none")
+SERVICE_ACTIONS = ("reload", "restart")
+SERVICE_MANAGERS = ("service", "command")
 FILE_KEYS = ("dest", "format", "ini_interpolation", "data", "src", "owner", "group", "mode", "backup", "validate")
 # What Ansible reads as a boolean.
 BOOL_WORDS = ("true", "false", "yes", "no", "on", "off", "1", "0", "y", "n", "t", "f", "1.0", "0.0")
@@ -96,8 +99,8 @@ def _file_problems(index: int, entry: Mapping) -> list[str]:
         found.append(f"{where}: src (your template) is needed with format template or without format.")
     elif fmt != "template" and not isinstance(entry.get("data"), Mapping):
         found.append(f"{where}: data must be a dict with format {fmt}.")
-    if entry.get("ini_interpolation", "basic") not in ("basic", "none"):
-        found.append(f"{where}: ini_interpolation must be basic or none.")
+    if entry.get("ini_interpolation", "basic") not in INI_INTERPOLATIONS:
+        found.append(f"{where}: ini_interpolation must be {' or '.join(INI_INTERPOLATIONS)}.")
     found.extend(f"{where}: {key} must be a string." for key in ("owner", "group", "mode", "validate")
                  if key in entry and not _text(entry[key]))
     if "backup" in entry and not _boolean(entry["backup"]):
@@ -116,11 +119,11 @@ def app_config_problems(options: Mapping) -> list[str]:
                  if name in options and not _text(options[name]))
     if "app_config_backup" in options and not _boolean(options["app_config_backup"]):
         found.append("app_config_backup must be true or false.")
-    if options.get("app_config_service_action", "reload") not in ("reload", "restart"):
-        found.append("app_config_service_action must be reload or restart.")
+    if options.get("app_config_service_action", "reload") not in SERVICE_ACTIONS:
+        found.append(f"app_config_service_action must be {' or '.join(SERVICE_ACTIONS)}.")
     manager = options.get("app_config_service_manager", "service")
-    if manager not in ("service", "command"):
-        found.append("app_config_service_manager must be service or command.")
+    if manager not in SERVICE_MANAGERS:
+        found.append(f"app_config_service_manager must be {' or '.join(SERVICE_MANAGERS)}.")
     command = options.get("app_config_service_command", [])
     if not _list_of(command, str):
         found.append("app_config_service_command must be a list of arguments (strings).")

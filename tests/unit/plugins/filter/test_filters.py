@@ -146,9 +146,9 @@ def test_app_config_problems_takes_the_keys_and_choices_of_the_role_argument_spe
     files = options["app_config_files"]["options"]
     assert tuple(files) == check.FILE_KEYS
     assert tuple(files["format"]["choices"]) == check.FORMATS
-    assert files["ini_interpolation"]["choices"] == ["basic", "none"]
-    assert options["app_config_service_action"]["choices"] == ["reload", "restart"]
-    assert options["app_config_service_manager"]["choices"] == ["service", "command"]
+    assert tuple(files["ini_interpolation"]["choices"]) == check.INI_INTERPOLATIONS
+    assert tuple(options["app_config_service_action"]["choices"]) == check.SERVICE_ACTIONS
+    assert tuple(options["app_config_service_manager"]["choices"]) == check.SERVICE_MANAGERS
 
 
 pytestmark = [
