@@ -83,6 +83,12 @@ class RunResult:
     # Workers still running at the first handler's start after a wait of up to 1 s: their CPU time, a
     # few ms each, is counted in the handlers' (0 expected).
     unreaped_workers: int
+    # The CPU time of the tree split (callback bench_phases): the controller is the ansible-playbook
+    # process and its workers, without the module processes the workers ran; None if not recorded.
+    controller_cpu_s: float | None = None
+    modules_cpu_s: float | None = None
+    handlers_controller_cpu_s: float | None = None  # of which from the first handler to the end
+    handlers_modules_cpu_s: float | None = None
     problems: list = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -293,6 +299,7 @@ class PlayBench:
         log_path = case.case_dir / f"{phase}.log"
         phases_path = case.case_dir / f"{phase}-phases.json"
         phases_path.unlink(missing_ok=True)
+        Path(f"{phases_path}.workers").unlink(missing_ok=True)
         cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(case.inventory),
                "-f", str(case.forks), "-e", f"@{self.vars_file}", "-e", f"bench_dest_root={case.dest_root}",
                "-e", f"bench_reload={str(case.mode == 'reload').lower()}",
@@ -326,6 +333,7 @@ class PlayBench:
         reloads = count_reloads(case.dest_root, case.names) - reloads_before
         problems, tokens = self._check(case, log_path, rc)
         handlers = self._handlers(phases_path, problems)
+        split = self._split(phases_path)
         if case.mode == "plain" and (reloads or handlers[0]):
             problems.append(f"{reloads} reload(s), {handlers[0]} handler task(s) in a run without the handler")
         changed = sum(1 for name in case.names if before[name] != after[name])
@@ -339,7 +347,7 @@ class PlayBench:
             files_present=sum(1 for name in case.names if after[name] is not None),
             peak_rss_mib=round(peak / 2**20, 1), distinct_tokens=len(tokens), reloads=reloads,
             handler_tasks=handlers[0], handlers_wall_s=handlers[1], handlers_cpu_s=handlers[2],
-            unreaped_workers=handlers[3], problems=problems)
+            unreaped_workers=handlers[3], **split, problems=problems)
 
     @staticmethod
     def _handlers(phases_path: Path, problems: list[str]) -> tuple[int, float, float, int]:
@@ -355,6 +363,30 @@ class PlayBench:
             return phases["handler_tasks"], 0.0, 0.0, 0
         return (phases["handler_tasks"], round(end["wall_s"] - started["wall_s"], 3),
                 round(end["cpu_s"] - started["cpu_s"], 3), started["running_children"])
+
+    @staticmethod
+    def _split(phases_path: Path) -> dict:
+        """The CPU time of the controller (ansible-playbook and its workers) and of the module processes,
+        for the whole run and from the first handler on, from bench_phases' files; {} if not recorded."""
+        try:
+            phases = json.loads(phases_path.read_text(encoding="utf-8"))
+            lines = Path(f"{phases_path}.workers").read_text(encoding="utf-8").split()
+        except (OSError, ValueError):
+            return {}
+        end, started = phases["stats"], phases["handlers_started"]
+        if "main_cpu_s" not in end:
+            return {}
+        workers = {"task": [0.0, 0.0], "handler": [0.0, 0.0]}
+        for kind, own, children in zip(lines[0::3], lines[1::3], lines[2::3]):
+            workers[kind][0] += float(own)
+            workers[kind][1] += float(children)
+        handlers_main = end["main_cpu_s"] - started["main_cpu_s"] if started else 0.0
+        return {
+            "controller_cpu_s": round(end["main_cpu_s"] + workers["task"][0] + workers["handler"][0], 3),
+            "modules_cpu_s": round(workers["task"][1] + workers["handler"][1], 3),
+            "handlers_controller_cpu_s": round(handlers_main + workers["handler"][0], 3),
+            "handlers_modules_cpu_s": round(workers["handler"][1], 3),
+        }
 
     def _check(self, case: Case, log_path: Path, rc: int) -> tuple[list[str], set[str]]:
         """Every host got the same file as in every variant but for the token, and no token or

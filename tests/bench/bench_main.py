@@ -321,7 +321,15 @@ def findings(rows: list[dict], micro: dict) -> list[str]:
             "with `run_once`, then the template on every host) that is the same number of tasks per host.")
         role_plain = [value[0] for key, value in extras.items() if key[0] == plain and key[4] == "app_config_role"]
         if role_plain:
-            text += f" Without the handler ({plain}), its extra CPU per host was {_range_ms(role_plain)}."
+            text += f" Without the handler ({plain}), its extra CPU per host was {_range_ms(role_plain)}"
+            controller = [value[0] for key, value in bench_report.extra_per_host(rows, baseline, "controller_cpu").items()
+                          if key[0] == plain and key[4] == "app_config_role"]
+            modules = [value[0] for key, value in bench_report.extra_per_host(rows, baseline, "modules_cpu").items()
+                       if key[0] == plain and key[4] == "app_config_role"]
+            if controller and modules:
+                text += (f"; of the controller alone (`ansible-playbook` and its workers) {_range_ms(controller)}, "
+                         f"and of the module processes {_range_ms(modules)}")
+            text += "."
         if task.get("debug"):
             text += (f" For scale, a trivial task (`ansible.builtin.debug`) takes about "
                      f"{task['debug']['median_ms']:.0f} ms per host on this machine (micro-benchmarks).")

@@ -62,7 +62,8 @@ def _signed(value, digits=0):
 def normalize(runs: list[dict]) -> list[dict]:
     """Runs of a benchmarks.json written before the reload handler was in the plays: all plain."""
     defaults = {"mode": PLAIN, "reloads": 0, "handler_tasks": 0, "handlers_wall_s": 0.0, "handlers_cpu_s": 0.0,
-                "unreaped_workers": 0}
+                "unreaped_workers": 0, "controller_cpu_s": None, "modules_cpu_s": None,
+                "handlers_controller_cpu_s": None, "handlers_modules_cpu_s": None}
     return [dict(defaults, **run) for run in runs]
 
 
@@ -78,10 +79,14 @@ def derive(runs: list[dict]) -> list[dict]:
     for run in runs:
         if run["mode"] != RELOAD:
             continue
+        split = {key: (None if run[key] is None or run[f"handlers_{key}"] is None
+                       else round(run[key] - run[f"handlers_{key}"], 3))
+                 for key in ("controller_cpu_s", "modules_cpu_s")}
         result.append(dict(run, mode=DERIVED, wall_s=round(run["wall_s"] - run["handlers_wall_s"], 3),
                            cpu_s=round(run["cpu_s"] - run["handlers_cpu_s"], 3), reloads=0, handler_tasks=0,
                            handlers_wall_s=0.0, handlers_cpu_s=0.0, main_cpu_s=None, peak_rss_mib=None,
-                           others_cpu_share=None, problems=[]))
+                           others_cpu_share=None, **split, handlers_controller_cpu_s=0.0,
+                           handlers_modules_cpu_s=0.0, problems=[]))
     return result
 
 
@@ -136,6 +141,8 @@ def summarize(runs: list[dict], config: dict, baseline: str) -> list[dict]:
                 "others_cpu_share": _stats(case, "others_cpu_share")[0],
                 # per round, to pair a variant's runs with the baseline's of the same round
                 "cpu_by_rep": sorted([run["rep"], run["cpu_s"]] for run in case),
+                **{f"{key}_by_rep": sorted([run["rep"], run[key]] for run in case if run[key] is not None)
+                   for key in ("controller_cpu_s", "modules_cpu_s")},
                 "handlers_cpu_s": _stats(case, "handlers_cpu_s")[0],
                 "handlers_wall_s": _stats(case, "handlers_wall_s")[0],
                 "problems": [problem for run in case for problem in run["problems"]],
@@ -250,19 +257,21 @@ def micro_table(micro: dict) -> list[str]:
     return lines
 
 
-def extra_per_host(rows: list[dict], baseline: str) -> dict:
+def extra_per_host(rows: list[dict], baseline: str, measure: str = "cpu") -> dict:
     """(mode, hosts, forks, phase, variant) -> extra CPU ms per host over the baseline of the same
     cell, mode and phase: (median, min, max, rounds), each round against the baseline's run of the
-    same round."""
+    same round. ``measure``: "cpu" (the play's process tree), "controller_cpu" (ansible-playbook and its
+    workers) or "modules_cpu" (the module processes the workers ran)."""
     by_case = {(row["mode"], row["hosts"], row["forks"], row["phase"], row["variant"]): row for row in rows}
+    field = f"{measure}_by_rep" if measure == "cpu" else f"{measure}_s_by_rep"
     result = {}
     for key, row in by_case.items():
         base = by_case.get(key[:4] + (baseline,))
         if row["variant"] == baseline or base is None:
             continue
-        base_cpu = dict((rep, cpu) for rep, cpu in base["cpu_by_rep"])
+        base_cpu = dict((rep, cpu) for rep, cpu in base.get(field, []))
         # Runs of a round are paired; a row whose run has no partner (a round left out) is not.
-        values = [(cpu - base_cpu[rep]) / row["hosts"] * 1000 for rep, cpu in row["cpu_by_rep"] if rep in base_cpu]
+        values = [(cpu - base_cpu[rep]) / row["hosts"] * 1000 for rep, cpu in row.get(field, []) if rep in base_cpu]
         if values:
             result[key] = (_median(values), min(values), max(values), len(values))
     return result
@@ -276,8 +285,8 @@ def _extra_text(item) -> str:
     return f"{_signed(median)} ({spread})"
 
 
-def extra_table(rows: list[dict], baseline: str) -> list[str]:
-    extras = extra_per_host(rows, baseline)
+def extra_table(rows: list[dict], baseline: str, measure: str = "cpu") -> list[str]:
+    extras = extra_per_host(rows, baseline, measure)
     variants = [variant for variant in dict.fromkeys(row["variant"] for row in rows) if variant != baseline]
     lines = ["| mode | hosts | forks | run | " + " | ".join(f"`{variant}`" for variant in variants) + " |",
              "|---|---:|---:|---|" + "---:|" * len(variants)]
@@ -286,6 +295,18 @@ def extra_table(rows: list[dict], baseline: str) -> list[str]:
         cells_text = [_extra_text(extras.get((mode, hosts, forks, phase, variant))) for variant in variants]
         lines.append(f"| {mode} | {hosts} | {forks} | {phase} | " + " | ".join(cells_text) + " |")
     return lines
+
+
+def _split_tables(rows: list[dict], baseline: str) -> list[str]:
+    """The extra CPU split into the controller's and the module processes' (callback bench_phases)."""
+    if not extra_per_host(rows, baseline, "controller_cpu"):
+        return []
+    return ["Of the controller: the `ansible-playbook` process and its workers, where the templating, the "
+            "plugins (the collection's among them) and Ansible's work per host and task run:",
+            "", *extra_table(rows, baseline, "controller_cpu"), "",
+            "Of the module processes the workers ran (`stat`, `copy`, the reload's `command`): the same programs "
+            "in every variant that writes the same files, and most of the tree's CPU time, so most of its noise:",
+            "", *extra_table(rows, baseline, "modules_cpu"), ""]
 
 
 def _where(row: dict) -> str:
@@ -345,16 +366,29 @@ def targets(rows: list[dict], micro: dict, baseline: str = "uri_run_once") -> li
             f"worst: {_where(worst_rss[1])} ({worst_rss[1]['mode']}): {worst_rss[1]['peak_rss_mib']:.0f} MiB against "
             f"{worst_rss[2]['peak_rss_mib']:.0f} MiB, {worst_rss[0]:.2f} ×")))
 
-    extras = extra_per_host(rows, baseline)
-    role = [(key, value) for key, value in extras.items() if key[0] == plain and key[4] == "app_config_role"]
-    worst_extra = max(role, key=lambda item: item[1][0], default=None)
+    def role_extra(measure):
+        extras = extra_per_host(rows, baseline, measure)
+        role = [(key, value) for key, value in extras.items() if key[0] == plain and key[4] == "app_config_role"]
+        return role, max(role, key=lambda item: item[1][0], default=None)
+
+    def worst_text(worst):
+        return (f"{worst[0][1]} hosts, forks {worst[0][2]}, {worst[0][3]}: {_extra_text(worst[1])} ms per host")
+
+    # Judged on the controller's CPU (ansible-playbook and its workers), where the role's own work runs;
+    # the module processes run the same programs in both plays, and their CPU time, most of the tree's,
+    # varies from run to run by more than the target. Runs recorded without the split: the tree's.
+    role, worst = role_extra("controller_cpu")
+    tree_role, tree_worst = role_extra("cpu")
+    what = "the controller's CPU (`ansible-playbook` and its workers)"
+    if not role:
+        role, worst, what = tree_role, tree_worst, "the CPU of the play's process tree"
+    evidence = "no runs" if worst is None else f"worst: {worst_text(worst)}; the range is the spread over the rounds"
+    if role is not tree_role and tree_worst is not None:
+        evidence += f". The whole tree, with the module processes: worst {worst_text(tree_worst)}"
     result.append((
         f"`app_config_role` extra CPU per host ≤ {ROLE_EXTRA_MS:.0f} ms over `uri_run_once`, without the handler "
-        f"({source}; median of the rounds, every cell)",
-        (all(value[0] <= ROLE_EXTRA_MS for _key, value in role) if role else None),
-        "no runs" if worst_extra is None else (
-            f"worst: {worst_extra[0][1]} hosts, forks {worst_extra[0][2]}, {worst_extra[0][3]}: "
-            f"{_extra_text(worst_extra[1])} ms per host; the range is the spread over the rounds")))
+        f"({source}; {what}; median of the rounds, every cell)",
+        (all(value[0] <= ROLE_EXTRA_MS for _key, value in role) if role else None), evidence))
 
     lookups = micro.get("lookup", {})
     warm_memory = lookups.get("warm_memory")
@@ -665,7 +699,12 @@ def markdown(data: dict) -> str:
         + _unreaped_text(data.get("runs", [])) + _plain_text(config),
         "- wall: `ansible-playbook` start to exit. × `uri_run_once`: median wall over the median wall of "
         "`uri_run_once` in the same cell, mode and run (cold or warm). CPU s: user + system time of the "
-        "`ansible-playbook` process tree (its waited-for children: workers and module processes).",
+        "`ansible-playbook` process tree (its waited-for children: workers and module processes). The split "
+        "of that time (\"Where the time goes\"): the callback `bench_phases` wraps Ansible's worker process "
+        "(`WorkerProcess.run`), so that each worker records when it ends its own CPU time and that of the "
+        "module processes it waited for; the controller's CPU is the `ansible-playbook` process's own "
+        "(`RUSAGE_SELF` at `v2_playbook_on_stats`) plus the workers' own, the modules' CPU the rest. Derived "
+        "plain figures leave out the handler workers and the main process's time from the first handler on.",
         "- token requests: requests of the bench client that reached the simulator's token endpoint, from its "
         "audit log (cleared before every run). Several values = not all runs agreed.",
         "- files changed: config files whose content (SHA-256) or mtime differ after the run; on a cold run "
@@ -747,13 +786,16 @@ def markdown(data: dict) -> str:
         "",
         "## Where the time goes",
         "",
-        "Extra CPU of the play tree per host over `uri_run_once` in the same cell, mode and run, in ms: the "
+        "Extra CPU per host over `uri_run_once` in the same cell, mode and run, in ms: the "
         "median over the rounds and, in brackets, the lowest and highest round (each round's run against the "
         "baseline's run of the same round). The spread is the noise of a difference of two runs of a few "
         "seconds each.",
         "",
+        "Of the play's whole process tree:",
+        "",
         *extra_table(rows, data["baseline"]),
         "",
+        *_split_tables(rows, data["baseline"]),
         *data["findings"],
         "",
         "## Reproduce",
