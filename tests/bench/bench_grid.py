@@ -332,8 +332,13 @@ class PlayBench:
         after = snapshot(case.dest_root, case.names)
         reloads = count_reloads(case.dest_root, case.names) - reloads_before
         problems, tokens = self._check(case, log_path, rc)
-        handlers = self._handlers(phases_path, problems)
-        split = self._split(phases_path)
+        try:
+            phases = json.loads(phases_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            phases = None
+            problems.append("the bench_phases callback wrote no record")
+        handlers = self._handlers(phases)
+        split = self._split(phases, Path(f"{phases_path}.workers"))
         if case.mode == "plain" and (reloads or handlers[0]):
             problems.append(f"{reloads} reload(s), {handlers[0]} handler task(s) in a run without the handler")
         changed = sum(1 for name in case.names if before[name] != after[name])
@@ -350,13 +355,10 @@ class PlayBench:
             unreaped_workers=handlers[3], **split, problems=problems)
 
     @staticmethod
-    def _handlers(phases_path: Path, problems: list[str]) -> tuple[int, float, float, int]:
+    def _handlers(phases: dict | None) -> tuple[int, float, float, int]:
         """(handler tasks, wall s, CPU s, workers not yet ended) from the first handler to the end,
-        from bench_phases' file."""
-        try:
-            phases = json.loads(phases_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            problems.append("the bench_phases callback wrote no record")
+        from bench_phases' record."""
+        if phases is None:
             return 0, 0.0, 0.0, 0
         started, end = phases["handlers_started"], phases["stats"]
         if started is None:
@@ -365,13 +367,15 @@ class PlayBench:
                 round(end["cpu_s"] - started["cpu_s"], 3), started["running_children"])
 
     @staticmethod
-    def _split(phases_path: Path) -> dict:
+    def _split(phases: dict | None, workers_path: Path) -> dict:
         """The CPU time of the controller (ansible-playbook and its workers) and of the module processes,
-        for the whole run and from the first handler on, from bench_phases' files; {} if not recorded."""
+        for the whole run and from the first handler on, from bench_phases' record and its workers'
+        file; {} if not recorded."""
+        if phases is None:
+            return {}
         try:
-            phases = json.loads(phases_path.read_text(encoding="utf-8"))
-            lines = Path(f"{phases_path}.workers").read_text(encoding="utf-8").split()
-        except (OSError, ValueError):
+            lines = workers_path.read_text(encoding="utf-8").split()
+        except OSError:
             return {}
         end, started = phases["stats"], phases["handlers_started"]
         if "main_cpu_s" not in end:
