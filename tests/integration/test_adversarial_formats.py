@@ -50,6 +50,9 @@ def _hostile() -> dict[str, str]:
         "quotes": f"it's \"quoted\" '{_tag()}' \\\" \\'",
         "dollars": f"$HOME ${{HOME}} $(id) `id` {_tag()} %(url)s %% 100%",
         "markup": f"a=b; c#d [section] {{x}} : - ~ !!str {_tag()}",
+        # Template markup: written as it is, never evaluated (a credential is untrusted text, or unsafe before
+        # ansible-core 2.19, and Ansible templates neither).
+        "jinja": f"{{{{ 7 * 6 }}}} {{% if true %}}{_tag()}{{% endif %}} {{# note #}} {{{{ lookup('env', 'HOME') }}}}",
         "backslashes": f"C:\\temp\\{_tag()}\\n\\\\x",
         "lines": f"first {_tag()}\nsecond = 2\n\n[third]\n#inside\tvalue",
         "unicode": f"\u00e9\u202e\u2028line-sep\u2029\x85nel {_tag()} \U0001f600",

@@ -1,0 +1,120 @@
+"""The file task of the role app_config (the module app_config_render), run for real at -vvvv.
+
+The task has no no_log: the module keeps every file's content out of its result. These tests print the whole
+registered result, run with --diff and in check mode, and make a validate command print the file it checks
+(as it is and JSON-escaped), then look for every credential in every form the files hold it in: raw, as INI
+writes a % (%%), JSON-escaped. Positive controls show that each path was reached: the files hold the values,
+the validate command ran, and its output reached the result, masked.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import assert_absent, assert_no_traceback, strong_secret
+from format_readers import read_ini, read_json
+
+MASK = "********"
+
+
+def _hosts(count: int) -> str:
+    lines = "".join(f"app{n} ansible_connection=local ansible_python_interpreter={sys.executable}\n"
+                    for n in range(count))
+    return f"[app_hosts]\n{lines}"
+
+
+def _values_file(tmp_path: Path, values: dict) -> str:
+    path = tmp_path / "values.json"
+    path.write_text(json.dumps(values))
+    path.chmod(0o600)
+    return str(path)
+
+
+def _forms(value: str) -> list:
+    """The forms a value takes in the files and in a validate command's output."""
+    return [value, value.replace("%", "%%"), json.dumps(value)[1:-1], json.dumps(value.replace("%", "%%"))[1:-1]]
+
+
+def _files(out: Path) -> list:
+    host = "{{ inventory_hostname }}"
+    return [
+        {"dest": f"{out}/{host}.ini", "format": "ini",
+         "data": {"api": {"url": "https://api.example.com", "token": "{{ app_config_secrets.token }}"}}},
+        {"dest": f"{out}/{host}.json", "format": "json", "data": {"token": "{{ app_config_secrets.token }}"}},
+    ]
+
+
+def test_the_result_and_the_diff_hold_no_content(run_playbook, out, tmp_path):
+    token = strong_secret("tok-")
+    extra = {"hostile_file": _values_file(tmp_path, {"token": token}), "app_config_files": _files(out)}
+    run = run_playbook("app_config_render.yml", inventory=_hosts(2), extra_vars=extra, verbosity=4, diff=True)
+    assert run.rc == 0, run.output[-3000:]
+    assert_no_traceback(run)
+    for host in ("app0", "app1"):
+        # Positive control: the files hold the token, and the play read each changed path from the result.
+        assert read_ini(out / f"{host}.ini", "basic")["api"]["token"] == token
+        assert read_json(out / f"{host}.json") == {"token": token}
+        assert f"changed: ['{out}/{host}.ini', '{out}/{host}.json']" in run.output
+    assert "%%" in (out / "app0.ini").read_text(), "the INI file holds the token's %% form"
+    assert_absent(_forms(token), run)
+
+    # Check mode with a new token: reported as changed, nothing written, nothing shown.
+    new_token = strong_secret("new-")
+    extra["hostile_file"] = _values_file(tmp_path, {"token": new_token})
+    check = run_playbook("app_config_render.yml", inventory=_hosts(2), extra_vars=extra, verbosity=4, diff=True,
+                         check=True)
+    assert check.rc == 0, check.output[-3000:]
+    assert check.total("changed") >= 2, check.output[-3000:]
+    assert read_json(out / "app0.json") == {"token": token}, "check mode wrote a file"
+    assert_absent(_forms(new_token) + _forms(token), check)
+
+
+def test_a_failed_validate_is_shown_with_every_value_masked(run_playbook, out, tmp_path):
+    token = strong_secret("tok-")
+    ran = tmp_path / "validate-ran"
+    # Prints the file it checks, as it is and JSON-escaped, then refuses it.
+    show = "import json,sys; print(json.dumps(open(sys.argv[1]).read()), file=sys.stderr)"
+    validate = f"sh -c 'cat \"$0\"; {sys.executable} -c \"{show}\" \"$0\"; touch {ran}; exit 3' %s"
+    files = _files(out)
+    files[0]["validate"] = validate
+    extra = {"hostile_file": _values_file(tmp_path, {"token": token}), "app_config_files": files}
+    run = run_playbook("app_config_render.yml", inventory=_hosts(1), extra_vars=extra, verbosity=4)
+    assert run.rc != 0
+    assert_no_traceback(run)
+    # Positive controls: the validate command ran, and its output (the file) reached the result, masked.
+    assert ran.exists()
+    text = " ".join(run.output.split())
+    assert f"app_config: {out}/app0.ini: failed to validate" in text, run.output[-3000:]
+    assert f"token = {MASK}" in run.output and MASK in run.output
+    assert_absent(_forms(token), run)
+    # Every file is attempted: the one without validate is written, the refused one is not.
+    assert read_json(out / "app0.json") == {"token": token}
+    assert not (out / "app0.ini").exists()
+
+
+@pytest.mark.parametrize("entry, words", [
+    ({"format": "template", "src": "no-such-template.j2"}, "no-such-template.j2"),
+    ({"format": "json", "owner": "no-such-user-apiauth"}, "no-such-user-apiauth"),
+])
+def test_a_file_that_cannot_be_written_is_named_and_the_others_are_written(run_playbook, out, tmp_path, entry,
+                                                                           words):
+    token = strong_secret("tok-")
+    files = _files(out)
+    files.insert(0, dict(entry, dest=f"{out}/broken", data={"token": "{{ app_config_secrets.token }}"}))
+    extra = {"hostile_file": _values_file(tmp_path, {"token": token}), "app_config_files": files}
+    run = run_playbook("app_config_render.yml", inventory=_hosts(1), extra_vars=extra, verbosity=4)
+    assert run.rc != 0
+    assert_no_traceback(run)
+    text = " ".join(run.output.split())
+    assert f"app_config: {out}/broken: " in text and words in text, run.output[-3000:]
+    assert read_json(out / "app0.json") == {"token": token}
+    assert read_ini(out / "app0.ini", "basic")["api"]["token"] == token
+    assert_absent(_forms(token), run)
+
+
+# What this file tests, for `pytest -m <marker>` (tests/README.md).
+pytestmark = [pytest.mark.app_config_render, pytest.mark.role_app_config, pytest.mark.smoke]
