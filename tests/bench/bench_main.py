@@ -309,9 +309,10 @@ def findings(rows: list[dict], micro: dict) -> list[str]:
             "worker did not import it).")
     if any(row["variant"] == "app_config_role" for row in rows):
         text = (
-            "- **The role runs one task per host.** Per host, `app_config` runs the file task (`template`), "
-            "which first checks the role's arguments and every value against its file's format: a refused value "
-            "fails the task's loop before any file is written. The credentials are templated once for the play, "
+            "- **The role runs one task per host.** Per host, `app_config` runs the file task, its module "
+            "`apiauth.saas.app_config_render`, which checks the role's arguments and every value against its "
+            "file's format in Python, before any file is written, then runs Ansible's `template` action once per "
+            "file, without a loop. The credentials are templated once for the play, "
             "by a `set_fact` with `run_once`, and the file data refer to that fact. Ansible's automatic argument "
             "validation, which would add a task per host and template the credentials in it (so call the lookup "
             "in every host's worker), is avoided: the options are documented in `meta/argument_specs.yml` under "
