@@ -15,6 +15,7 @@ needs no no_log and a refusal can be read (docs/benchmarks.md).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
@@ -22,6 +23,9 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.apiauth.saas.plugins.filter.app_config_problems import app_config_problems
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import Redactor
 
+# The built-in formats' templates are the role's (one home), found from this file rather than by the task's role,
+# so that the module works outside the role too.
+TEMPLATES = Path(__file__).resolve().parents[2] / "roles" / "app_config" / "templates"
 # The role's variables (meta/argument_specs.yml) with the role's defaults. app_config_credentials is checked as
 # app_config_secrets, the values the role's first task fetched: templating app_config_credentials here would run
 # its lookups again in every host's worker.
@@ -67,7 +71,7 @@ def file_args(entry: Mapping, options: Mapping) -> dict:
     """The template action's arguments for one entry of app_config_files, with the role's defaults."""
     fmt = entry.get("format", "template")
     args = {
-        "src": entry["src"] if fmt == "template" else f"{fmt}.j2",
+        "src": entry["src"] if fmt == "template" else str(TEMPLATES / f"{fmt}.j2"),
         "dest": entry["dest"],
         "mode": entry.get("mode", options["app_config_mode"]),
         "backup": entry.get("backup", options["app_config_backup"]),

@@ -11,7 +11,7 @@ short_description: The file task of the role apiauth.saas.app_config
 version_added: 0.1.0
 description:
   - Renders the files of the role C(apiauth.saas.app_config) on a host. Use the role; this module is the role's file
-    task and reads the role's variables (C(app_config_files), C(app_config_owner), C(app_config_group),
+    task, and reads the role's variables (C(app_config_files), C(app_config_owner), C(app_config_group),
     C(app_config_mode), C(app_config_backup) and the service variables), documented in the role's argument spec
     (C(ansible-doc -t role apiauth.saas.app_config)). It takes no options.
   - First it checks those variables with the filter P(apiauth.saas.app_config_problems#filter), and fails before
@@ -43,19 +43,31 @@ seealso:
 """
 
 EXAMPLES = r"""
-# The role runs this module; a play uses the role.
-- name: Configure the reporting application
-  hosts: reporting
+# A play uses the role apiauth.saas.app_config, which fetches the credentials once into app_config_secrets and then
+# runs this module. The same two steps by hand, with the role's variables (`make demo` defines the simulator's):
+- name: Fetch the credentials once, on the controller
+  ansible.builtin.set_fact:
+    app_config_secrets:
+      throughline: >-
+        {{ lookup('apiauth.saas.throughline_token', client_id=throughline_client_id,
+                  client_secret=throughline_client_secret, token_url=throughline_token_url, ca_path=sim_ca_path) }}
+  run_once: true
+  no_log: true
+
+- name: Render the files of app_config_files
+  apiauth.saas.app_config_render: {}
   vars:
-    app_config_credentials:
-      thoughttrace: "{{ lookup('apiauth.saas.thoughttrace_token') }}"
     app_config_files:
-      - dest: /etc/reporting/reporting.env
+      - dest: "{{ app_dir }}/app.env"
         format: dotenv
+        mode: "0600"
         data:
-          THOUGHTTRACE_TOKEN: "{{ app_config_secrets.thoughttrace }}"
-  roles:
-    - apiauth.saas.app_config
+          THROUGHLINE_TOKEN: "{{ app_config_secrets.throughline }}"
+  register: app_config_results
+
+- name: Show which files changed (the result holds no content)
+  ansible.builtin.debug:
+    msg: "{{ app_config_results.results | selectattr('changed') | map(attribute='item.dest') | list }}"
 """
 
 RETURN = r"""

@@ -52,4 +52,5 @@ pytestmark = [
     pytest.mark.thoughttrace_client,
     pytest.mark.thrive_apikey,
     pytest.mark.credential_report,
+    pytest.mark.app_config_render,
 ]
