@@ -125,6 +125,14 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
         del tmp
+        if self._task.args:
+            # It takes no options; an option given is a mistake, never silently ignored.
+            given = ", ".join(sorted(map(str, self._task.args)))
+            result.update(failed=True, msg=(
+                f"Unsupported parameters for apiauth.saas.app_config_render: {given}."
+                " It takes none: it reads the role's variables, such as app_config_files"
+                " (ansible-doc -t role apiauth.saas.app_config)."))
+            return result
         options = self._options(task_vars)
         problems = app_config_problems(options)
         if problems:

@@ -116,5 +116,18 @@ def test_a_file_that_cannot_be_written_is_named_and_the_others_are_written(run_p
     assert_absent(_forms(token), run)
 
 
+def test_an_option_is_refused_not_ignored(run_playbook, tmp_path):
+    # The module reads the role's variables; an option given to it (here the role's variable as an option) is a
+    # mistake, refused by name before anything is written. Control: the same play without the option passes.
+    playbook = tmp_path / "option.yml"
+    task = {"apiauth.saas.app_config_render": {"app_config_files": []}}
+    playbook.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": [task]}]))
+    run = run_playbook(str(playbook))
+    assert run.rc != 0 and "Unsupported parameters for apiauth.saas.app_config_render: app_config_files." in run.output
+    task["apiauth.saas.app_config_render"] = {}
+    playbook.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": [task]}]))
+    assert run_playbook(str(playbook)).rc == 0
+
+
 # What this file tests, for `pytest -m <marker>` (tests/README.md).
 pytestmark = [pytest.mark.app_config_render, pytest.mark.role_app_config, pytest.mark.smoke]
