@@ -60,8 +60,12 @@ options:
   cache_redis_url:
     description:
       - The Redis server of O(cache_backend=redis), as C(redis://host:6379/0), C(rediss://host:6380/0) (TLS) or
-        C(unix:///path/redis.sock). A user name may be given as C(redis://user@host:6379/0); query parameters of
-        the C(redis) library, such as C(ssl_ca_certs=/path/ca.pem), are passed on.
+        C(unix:///path/redis.sock). A user name may be given as C(redis://user@host:6379/0).
+      - With C(rediss://), the query parameters C(ssl_ca_certs) (a private CA, as C(?ssl_ca_certs=/path/ca.pem)),
+        C(ssl_ca_path), C(ssl_certfile) and C(ssl_keyfile) (a client certificate) are passed on to the C(redis)
+        library, each the absolute path of a file (a directory for C(ssl_ca_path)) on the controller. Any other
+        query parameter is refused, as some would turn off the verification of the server (C(ssl_cert_reqs),
+        C(ssl_check_hostname)) or the time limits of the shared cache.
       - Prefer O(cache_redis_password) to a password in the URL.
     type: str
   cache_redis_password:

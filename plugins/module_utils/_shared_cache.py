@@ -67,7 +67,7 @@ import hashlib
 import os
 import threading
 import time
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ansible_collections.apiauth.saas.plugins.module_utils._cache_crypto import (
     HAS_CRYPTOGRAPHY,
@@ -100,6 +100,13 @@ from ansible_collections.apiauth.saas.plugins.module_utils._token_cache import (
 
 BACKENDS = ("file", "redis")
 SCHEMES = ("redis", "rediss", "unix")
+# The query parameters of cache_redis_url passed on to the redis library: where to find the CA and the client
+# certificate of a TLS connection (rediss://), each an absolute path to a file or directory that exists. The
+# library would take any other one too, and some would weaken what the collection promises:
+# ssl_cert_reqs=none and ssl_check_hostname=false turn off the server's verification, socket_timeout and
+# retry_on_timeout lift the bounded waits below. Those are refused.
+URL_PATH_PARAMETERS = {"ssl_ca_certs": "file", "ssl_ca_path": "directory", "ssl_certfile": "file",
+                       "ssl_keyfile": "file"}
 PREFIX = "apiauth.saas:v1:"
 # Longest a runner may hold the lock while it fetches: then the lock expires.
 LOCK_TTL = 120.0
@@ -138,6 +145,33 @@ def server_label(url: str) -> str:
     return f"{parts.scheme}://{host}:{port}{parts.path or '/0'}"
 
 
+def _check_query(url: str, scheme: str) -> None:
+    """Refuse the query parameters of a Redis URL that the collection does not pass on (URL_PATH_PARAMETERS).
+
+    A message names the parameter, never its value.
+    """
+    try:
+        pairs = parse_qsl(urlsplit(url).query, keep_blank_values=True)
+    except ValueError:
+        raise OptionError("cache_redis_url has a query that cannot be read.") from None
+    names = [name for name, _value in pairs]
+    allowed = ", ".join(sorted(URL_PATH_PARAMETERS))
+    for name, value in pairs:
+        if name not in URL_PATH_PARAMETERS:
+            raise OptionError(
+                f"cache_redis_url: the query parameter {name!r} is not taken; only {allowed} are. The verification "
+                f"of a TLS server and the time limits of the shared cache cannot be changed.")
+        if names.count(name) > 1:
+            raise OptionError(f"cache_redis_url: the query parameter {name!r} is given more than once.")
+        if scheme != "rediss":
+            raise OptionError(f"cache_redis_url: {name} is for a TLS connection; use rediss://.")
+        kind = URL_PATH_PARAMETERS[name]
+        exists = os.path.isfile(value) if kind == "file" else os.path.isdir(value)
+        if not os.path.isabs(value) or not exists:
+            raise OptionError(f"cache_redis_url: {name} must be the absolute path of a {kind} that exists on the "
+                              f"controller.")
+
+
 def _url_password(url: str):
     try:
         password = urlsplit(url).password
@@ -165,6 +199,7 @@ class RedisLayer:
                 f"cache_redis_url must start with {', '.join(s + '://' for s in SCHEMES)}; "
                 f"got {server_label(url) if scheme else 'a value without a scheme'}."
             )
+        _check_query(url, scheme)
         if password and _url_password(url):
             raise OptionError("Give the Redis password once: in cache_redis_password or in cache_redis_url, not both.")
         if not encryption_key:

@@ -238,6 +238,42 @@ def test_option_errors(params, message):
         shared_layer(params)
 
 
+@pytest.mark.parametrize("query, message", [
+    ("rediss://cache.test:6380/0?ssl_cert_reqs={tag}", "'ssl_cert_reqs' is not taken"),
+    ("rediss://cache.test:6380/0?ssl_check_hostname={tag}", "'ssl_check_hostname' is not taken"),
+    ("redis://cache.test:6379/0?socket_timeout={tag}", "'socket_timeout' is not taken"),
+    ("redis://cache.test:6379/0?ssl_ca_certs={ca}", "ssl_ca_certs is for a TLS connection; use rediss://"),
+    ("rediss://cache.test:6380/0?ssl_ca_certs={tag}.pem", "ssl_ca_certs must be the absolute path of a file"),
+    ("rediss://cache.test:6380/0?ssl_certfile={dir}/{tag}.pem", "ssl_certfile must be the absolute path of a file"),
+    ("rediss://cache.test:6380/0?ssl_ca_path={ca}", "ssl_ca_path must be the absolute path of a directory"),
+    ("rediss://cache.test:6380/0?ssl_ca_certs={ca}&ssl_ca_certs={ca}", "'ssl_ca_certs' is given more than once"),
+])
+def test_url_query_parameters_other_than_tls_paths_are_refused(tmp_path, query, message):
+    ca = tmp_path / "ca.pem"
+    ca.write_text("not read here")
+    tag = "value-" + secrets.token_hex(6)
+    url = query.format(tag=tag, ca=ca, dir=tmp_path)
+    with pytest.raises(OptionError, match=message) as caught:
+        RedisLayer(url=url, password=None, encryption_key=FERNET_KEY)
+    assert tag not in str(caught.value) and str(ca) not in str(caught.value)
+
+
+def test_tls_paths_in_the_url_reach_the_redis_library_with_verification_on(tmp_path):
+    paths = {}
+    for name in ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile"):
+        paths[name] = tmp_path / f"{name}.pem"
+        paths[name].write_text("not read here")
+    paths["ssl_ca_path"] = tmp_path
+    query = "&".join(f"{name}={path}" for name, path in paths.items())
+    client = RedisLayer(url=f"rediss://cache.test:6380/0?{query}", password=None,
+                        encryption_key=FERNET_KEY)._connect()  # pylint: disable=protected-access
+    given = client.connection_pool.connection_kwargs
+    assert {name: given[name] for name in paths} == {name: str(path) for name, path in paths.items()}
+    # What the URL may no longer change: the library's defaults, which verify the server.
+    assert given.get("ssl_cert_reqs", "required") == "required" and given.get("ssl_check_hostname", True) is True
+    assert given["socket_timeout"] == sc.SOCKET_TIMEOUT
+
+
 def test_file_backend_or_no_cache_has_no_shared_layer():
     assert shared_layer({}) is None
     assert shared_layer({"cache_backend": "file"}) is None
