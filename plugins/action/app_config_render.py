@@ -15,31 +15,16 @@ needs no no_log and a refusal can be read (docs/benchmarks.md).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 
 from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.apiauth.saas.plugins.filter.app_config_problems import app_config_problems
+from ansible_collections.apiauth.saas.plugins.filter.app_config_problems import ROLE, app_config_problems, role_defaults
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import Redactor
 
-# The built-in formats' templates are the role's (one home), found from this file rather than by the task's role,
-# so that the module works outside the role too.
-TEMPLATES = Path(__file__).resolve().parents[2] / "roles" / "app_config" / "templates"
-# The role's variables (meta/argument_specs.yml) with the role's defaults. app_config_credentials is checked as
-# app_config_secrets, the values the role's first task fetched: templating app_config_credentials here would run
-# its lookups again in every host's worker.
-DEFAULTS = {
-    "app_config_files": [],
-    "app_config_owner": "",
-    "app_config_group": "",
-    "app_config_mode": "0600",
-    "app_config_backup": False,
-    "app_config_service": "",
-    "app_config_service_action": "reload",
-    "app_config_service_manager": "service",
-    "app_config_service_command": [],
-}
+# The built-in formats' templates are the role's (one home), found from the role's path rather than by the task's
+# role, so that the module works outside the role too.
+TEMPLATES = ROLE / "templates"
 # Of what the template action returns for a file, only these keys reach the task's result: none holds content.
 # Left out, among others: diff (the content), checksum and md5sum (a hash of the content, which a guessable
 # secret would not survive), size, src (a temporary copy on the host), invocation and exception.
@@ -91,11 +76,15 @@ class ActionModule(ActionBase):
     _supports_check_mode = True
 
     def _options(self, task_vars: dict) -> dict:
-        options = {name: self._templar.template(task_vars.get(name, default)) for name, default in DEFAULTS.items()}
+        """The role's variables with the role's defaults. app_config_credentials is checked as app_config_secrets,
+        the values the role's first task fetched: templating app_config_credentials here would run its lookups
+        again in every host's worker."""
+        options = {name: self._templar.template(task_vars.get(name, default))
+                   for name, default in role_defaults().items() if name != "app_config_credentials"}
         options["app_config_credentials"] = self._templar.template(task_vars.get("app_config_secrets", {}))
         return options
 
-    def _render(self, entry: Mapping, options: Mapping, task_vars: dict, redactor: Redactor) -> dict:
+    def _render(self, entry: Mapping, options: Mapping, task_vars: dict) -> dict:
         task = self._task.copy()
         task.args = file_args(entry, options)
         # The content diff is never made: the role shows which files changed instead.
@@ -116,7 +105,8 @@ class ActionModule(ActionBase):
             outcome = {"failed": True, "msg": str(exc)}
         kept = {key: outcome[key] for key in KEPT_KEYS if key in outcome}
         if outcome.get("failed"):
-            kept.update({key: redactor.redact(str(outcome[key])) for key in MASKED_KEYS if key in outcome})
+            # Masked by run(), once for all files, only when one failed.
+            kept.update({key: str(outcome[key]) for key in MASKED_KEYS if key in outcome})
         kept["changed"] = bool(outcome.get("changed"))
         kept["item"] = {"dest": entry["dest"]}
         return kept
@@ -140,9 +130,12 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg=f"app_config: {' '.join(problems)} See the README of the role.")
             return result
         files = options["app_config_files"]
-        redactor = redactor_for(options["app_config_credentials"], files)
-        results = [self._render(entry, options, task_vars, redactor) for entry in files]
+        results = [self._render(entry, options, task_vars) for entry in files]
         failed = [item for item in results if item.get("failed")]
+        if failed:
+            redactor = redactor_for(options["app_config_credentials"], files)
+            for item in failed:
+                item.update({key: redactor.redact(item[key]) for key in MASKED_KEYS if key in item})
         result.update(changed=any(item["changed"] for item in results), results=results)
         if failed:
             result.update(failed=True, msg="app_config: " + " ".join(

@@ -51,12 +51,19 @@ _value:
     - "app_config_files[0] (relative/app.env): dest must be an absolute path."
 """
 
+import functools
 import os.path
 from collections.abc import Mapping, Sequence
 from numbers import Number
+from pathlib import Path
+from types import MappingProxyType
+
+import yaml
 
 from ansible_collections.apiauth.saas.plugins.module_utils._config_formats import problems as format_problems
 
+# The role, found from this file, so that the filter and the module apiauth.saas.app_config_render work outside it too.
+ROLE = Path(__file__).resolve().parents[2] / "roles" / "app_config"
 # What the role writes itself (with apiauth.saas.to_config), and "template", the user's own template.
 DATA_FORMATS = ("ini", "yaml", "json", "dotenv")
 FORMATS = DATA_FORMATS + ("template",)
@@ -67,6 +74,19 @@ SERVICE_MANAGERS = ("service", "command")
 FILE_KEYS = ("dest", "format", "ini_interpolation", "data", "src", "owner", "group", "mode", "backup", "validate")
 # What Ansible reads as a boolean.
 BOOL_WORDS = ("true", "false", "yes", "no", "on", "off", "1", "0", "y", "n", "t", "f", "1.0", "0.0")
+
+
+@functools.lru_cache(maxsize=1)
+def role_defaults() -> Mapping:
+    """The defaults of the role's variables, from their one home, the role's defaults/main.yml.
+
+    Left out: app_config_secrets, whose default is an expression that the role's first task replaces by
+    the fetched credentials.
+    """
+    with open(ROLE / "defaults" / "main.yml", encoding="utf-8") as handle:
+        defaults = yaml.safe_load(handle)
+    defaults.pop("app_config_secrets", None)
+    return MappingProxyType(defaults)
 
 
 def _text(value: object) -> bool:
@@ -111,25 +131,27 @@ def _file_problems(index: int, entry: Mapping) -> list[str]:
 def app_config_problems(options: Mapping) -> list[str]:
     if not isinstance(options, Mapping):
         return ["app_config_problems takes a dict of the role's variables."]
+    # A name left out takes the role's default, which is right.
+    options = {**role_defaults(), **options}
     found = []
-    if not isinstance(options.get("app_config_credentials", {}), Mapping):
+    if not isinstance(options["app_config_credentials"], Mapping):
         found.append("app_config_credentials must be a dict of names to values.")
     found.extend(f"{name} must be a string." for name in
                  ("app_config_owner", "app_config_group", "app_config_mode", "app_config_service")
-                 if name in options and not _text(options[name]))
-    if "app_config_backup" in options and not _boolean(options["app_config_backup"]):
+                 if not _text(options[name]))
+    if not _boolean(options["app_config_backup"]):
         found.append("app_config_backup must be true or false.")
-    if options.get("app_config_service_action", "reload") not in SERVICE_ACTIONS:
+    if options["app_config_service_action"] not in SERVICE_ACTIONS:
         found.append(f"app_config_service_action must be {' or '.join(SERVICE_ACTIONS)}.")
-    manager = options.get("app_config_service_manager", "service")
+    manager = options["app_config_service_manager"]
     if manager not in SERVICE_MANAGERS:
         found.append(f"app_config_service_manager must be {' or '.join(SERVICE_MANAGERS)}.")
-    command = options.get("app_config_service_command", [])
+    command = options["app_config_service_command"]
     if not _list_of(command, str):
         found.append("app_config_service_command must be a list of arguments (strings).")
-    elif str(options.get("app_config_service", "")) and manager == "command" and not command:
+    elif str(options["app_config_service"]) and manager == "command" and not command:
         found.append("app_config_service_command must not be empty with app_config_service_manager=command.")
-    files = options.get("app_config_files", [])
+    files = options["app_config_files"]
     if not _list_of(files, Mapping):
         found.append("app_config_files must be a list of dicts, one per file.")
         return found

@@ -15,10 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.apiauth.saas.plugins.action.app_config_render import (
-    DEFAULTS, TEMPLATES, file_args, redactor_for)
-from ansible_collections.apiauth.saas.plugins.filter.app_config_problems import DATA_FORMATS
+    TEMPLATES, file_args, redactor_for)
+from ansible_collections.apiauth.saas.plugins.filter.app_config_problems import DATA_FORMATS, role_defaults
 
-ROLE = dict(DEFAULTS)
+ROLE = role_defaults()
 
 
 @pytest.mark.parametrize("entry, options, expected", [

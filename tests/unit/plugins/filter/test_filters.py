@@ -149,6 +149,15 @@ def test_app_config_problems_takes_the_keys_and_choices_of_the_role_argument_spe
     assert tuple(files["ini_interpolation"]["choices"]) == check.INI_INTERPOLATIONS
     assert tuple(options["app_config_service_action"]["choices"]) == check.SERVICE_ACTIONS
     assert tuple(options["app_config_service_manager"]["choices"]) == check.SERVICE_MANAGERS
+    # The defaults live in defaults/main.yml, which the filter and the module read; the spec documents them.
+    assert {name: option.get("default") for name, option in options.items()} == dict(check.role_defaults())
+
+
+def test_app_config_problems_takes_the_role_defaults_for_what_is_left_out():
+    assert render("{{ {} | apiauth.saas.app_config_problems }}") == []
+    # Positive control: the same option given wrong is named.
+    assert render("{{ {'app_config_service_action': 'stop'} | apiauth.saas.app_config_problems }}") == [
+        "app_config_service_action must be reload or restart."]
 
 
 pytestmark = [
