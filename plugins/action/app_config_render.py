@@ -3,13 +3,14 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Action plugin of apiauth.saas.app_config_render: the file task of the role apiauth.saas.app_config.
 
-It reads the role's variables, checks them (the filter app_config_problems) and
-runs Ansible's own template action once per file, on a copy of this task, the
-way the template action runs copy. Owner, group, mode, backup, validate, check
-mode and the host side are therefore Ansible's. What it adds over a looped
-template task: one worker per host with no loop (no per-item templating, no
-per-item callback), and a result that never holds a file's content, so the task
-needs no no_log and a refusal can be read (docs/benchmarks.md).
+It reads the role's variables, checks them (the filter app_config_problems),
+renders every file on the controller with Ansible's template lookup (the
+template engine, search path and variables of ansible.builtin.template), then
+writes them all on the host in one run of its module. ansible.builtin.template
+runs two modules per file (stat, then copy), each a Python process on the host,
+and they are most of a play's cost per host (docs/benchmarks.md). The result
+never holds a file's content, so the task needs no no_log and a refusal can be
+read.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
+from ansible.release import __version__ as ansible_version
 
 from ansible_collections.apiauth.saas.plugins.filter.app_config_problems import ROLE, app_config_problems, role_defaults
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import Redactor
@@ -25,9 +27,12 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import Redact
 # The built-in formats' templates are the role's (one home), found from the role's path rather than by the task's
 # role, so that the module works outside the role too.
 TEMPLATES = ROLE / "templates"
-# Of what the template action returns for a file, only these keys reach the task's result: none holds content.
-# Left out, among others: diff (the content), checksum and md5sum (a hash of the content, which a guessable
-# secret would not survive), size, src (a temporary copy on the host), invocation and exception.
+# Before ansible-core 2.19 the template lookup turns a result that reads as data (a JSON file, say) into data unless
+# told not to; from 2.19 on it never does, and the option is deprecated.
+LOOKUP_OPTIONS = {"convert_data": False} if tuple(map(int, ansible_version.split(".")[:2])) < (2, 19) else {}
+# Of what the module returns for a file, only these keys reach the task's result: none holds content. The module
+# returns no diff, checksum or size (a guessable secret would not survive a hash of the content); the allow-list
+# keeps it so.
 KEPT_KEYS = ("changed", "failed", "skipped", "dest", "backup_file", "state", "mode", "owner", "group", "uid", "gid",
              "exit_status", "rc")
 # Of a failure, these are kept too, masked: validate's output and exit status, the module's message.
@@ -53,7 +58,7 @@ def redactor_for(credentials, files) -> Redactor:
 
 
 def file_args(entry: Mapping, options: Mapping) -> dict:
-    """The template action's arguments for one entry of app_config_files, with the role's defaults."""
+    """What the module writes for one entry of app_config_files, with the role's defaults, and its template."""
     fmt = entry.get("format", "template")
     args = {
         "src": entry["src"] if fmt == "template" else str(TEMPLATES / f"{fmt}.j2"),
@@ -71,7 +76,7 @@ def file_args(entry: Mapping, options: Mapping) -> dict:
 
 
 class ActionModule(ActionBase):
-    # The template action it runs transfers the files and makes the host's temporary directory.
+    # The contents travel in the module's arguments: nothing is transferred on its own.
     TRANSFERS_FILES = False
     _supports_check_mode = True
 
@@ -84,31 +89,52 @@ class ActionModule(ActionBase):
         options["app_config_credentials"] = self._templar.template(task_vars.get("app_config_secrets", {}))
         return options
 
-    def _render(self, entry: Mapping, options: Mapping, task_vars: dict) -> dict:
-        task = self._task.copy()
-        task.args = file_args(entry, options)
-        # The content diff is never made: the role shows which files changed instead.
-        task.diff = False
+    def _content(self, src: str, entry: Mapping, task_vars: dict) -> str:
+        """One file's content, rendered as ansible.builtin.template renders it: the lookup of the same engine finds
+        the template in the templates folders of the search path (the role's, the playbook's) and adds
+        ansible_managed and the template_* variables."""
         file_vars = dict(task_vars)
         # The templates of the role (and the user's own) read the entry as item, as a loop would give it. A
         # credential in it stays untrusted text (unsafe before ansible-core 2.19), which nothing templates again:
         # tests/integration/test_adversarial_formats.py writes template markup and reads it back as it was.
         file_vars["item"] = entry
-        # The template action extends this list in place: each file gets its own.
-        file_vars["ansible_search_path"] = list(task_vars.get("ansible_search_path", []))
-        template = self._shared_loader_obj.action_loader.get(
-            "ansible.legacy.template", task=task, connection=self._connection, play_context=self._play_context,
-            loader=self._loader, templar=self._templar, shared_loader_obj=self._shared_loader_obj)
-        try:
-            outcome = template.run(task_vars=file_vars)
-        except AnsibleError as exc:
-            outcome = {"failed": True, "msg": str(exc)}
-        kept = {key: outcome[key] for key in KEPT_KEYS if key in outcome}
-        if outcome.get("failed"):
+        lookup = self._shared_loader_obj.lookup_loader.get("ansible.builtin.template", loader=self._loader,
+                                                           templar=self._templar)
+        rendered = lookup.run([src], variables=file_vars, **LOOKUP_OPTIONS)[0]
+        return "" if rendered is None else str(rendered)
+
+    def _write(self, files: list, options: Mapping, task_vars: dict) -> list:
+        """Render every file, then write those that rendered in one module run; one result per file, in order."""
+        results, specs, contents = [], [], []
+        for entry in files:
+            args = file_args(entry, options)
+            src = args.pop("src")
+            try:
+                contents.append(self._content(src, entry, task_vars))
+            except AnsibleError as exc:
+                results.append({"dest": entry["dest"], "changed": False, "failed": True, "msg": str(exc)})
+                continue
+            specs.append(args)
+            results.append(None)
+        if specs:
+            written = self._execute_module(module_name="apiauth.saas.app_config_render", task_vars=task_vars,
+                                           module_args={"_files": specs, "_contents": contents})
+            per_file = written.get("results")
+            if not isinstance(per_file, list) or len(per_file) != len(specs):
+                # The module did not run (no Python on the host, say): every file it had fails with its message.
+                failure = {"changed": False, "failed": True, "msg": str(written.get("msg", "the module failed")),
+                           **{key: written[key] for key in ("stdout", "stderr", "rc") if key in written}}
+                per_file = [dict(failure, dest=spec["dest"]) for spec in specs]
+            outcomes = iter(per_file)
+            results = [next(outcomes) if result is None else result for result in results]
+        kept = []
+        for entry, outcome in zip(files, results):
+            item = {key: outcome[key] for key in KEPT_KEYS if key in outcome}
             # Masked by run(), once for all files, only when one failed.
-            kept.update({key: str(outcome[key]) for key in MASKED_KEYS if key in outcome})
-        kept["changed"] = bool(outcome.get("changed"))
-        kept["item"] = {"dest": entry["dest"]}
+            item.update({key: str(outcome[key]) for key in MASKED_KEYS if outcome.get("failed") and key in outcome})
+            item["changed"] = bool(outcome.get("changed"))
+            item["item"] = {"dest": entry["dest"]}
+            kept.append(item)
         return kept
 
     def run(self, tmp=None, task_vars=None):
@@ -130,7 +156,10 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg=f"app_config: {' '.join(problems)} See the README of the role.")
             return result
         files = options["app_config_files"]
-        results = [self._render(entry, options, task_vars) for entry in files]
+        try:
+            results = self._write(files, options, task_vars)
+        finally:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
         failed = [item for item in results if item.get("failed")]
         if failed:
             redactor = redactor_for(options["app_config_credentials"], files)

@@ -52,7 +52,7 @@ _value:
 """
 
 import functools
-import os.path
+import os
 from collections.abc import Mapping, Sequence
 from numbers import Number
 from pathlib import Path
@@ -61,6 +61,7 @@ from types import MappingProxyType
 import yaml
 
 from ansible_collections.apiauth.saas.plugins.module_utils._config_formats import problems as format_problems
+from ansible_collections.apiauth.saas.plugins.module_utils._fileio import open_regular
 
 # The role, found from this file, so that the filter and the module apiauth.saas.app_config_render work outside it too.
 ROLE = Path(__file__).resolve().parents[2] / "roles" / "app_config"
@@ -83,7 +84,7 @@ def role_defaults() -> Mapping:
     Left out: app_config_secrets, whose default is an expression that the role's first task replaces by
     the fetched credentials.
     """
-    with open(ROLE / "defaults" / "main.yml", encoding="utf-8") as handle:
+    with os.fdopen(open_regular(str(ROLE / "defaults" / "main.yml")), encoding="utf-8") as handle:
         defaults = yaml.safe_load(handle)
     defaults.pop("app_config_secrets", None)
     return MappingProxyType(defaults)
