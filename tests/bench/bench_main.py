@@ -43,8 +43,9 @@ from simulators.fixtures import Simulator  # noqa: E402
 
 CLIENT_ID = "bench-client"
 CELLS = ROOT / ".tmp" / "bench" / "cells"  # finished cells of the grid, for BENCH_RESUME=1
-# The naive play is no target and the dearest at 500 hosts: measured at 50 hosts only by default.
-DEFAULTS = {"hosts": "50 500", "forks": "10 50", "runs": "50:3 500:1", "skip": "500:uri_per_host",
+# The naive play is no target and the dearest at 500 hosts: measured at 50 hosts only by default. Two runs
+# at 500 hosts, so that those cells show a spread of their own.
+DEFAULTS = {"hosts": "50 500", "forks": "10 50", "runs": "50:3 500:2", "skip": "500:uri_per_host",
             "plain": "derived"}
 # Quick mode runs the plain plays too, to compare the plain figures derived from the reload runs
 # with measured ones.
@@ -63,7 +64,7 @@ def _ints(text: str) -> list[int]:
 
 
 def runs_per_hosts(text: str, hosts: list[int]) -> dict[int, int]:
-    """``"3"`` or ``"50:3 500:1"`` -> runs for each host count (nearest smaller listed size, else the smallest)."""
+    """``"3"`` or ``"50:3 500:2"`` -> runs for each host count (nearest smaller listed size, else the smallest)."""
     if ":" not in text:
         return {size: int(text) for size in hosts}
     pairs = sorted(tuple(int(part) for part in item.split(":", 1)) for item in text.replace(",", " ").split())

@@ -595,6 +595,10 @@ def _runs_text(config: dict, rows: list | None = None) -> str:
     skip = config.get("skip") or {}
     left = [f"`{variant}` at {hosts} hosts" for hosts, variants in skip.items() for variant in variants]
     text = f"Runs of each variant per cell and mode run: {runs}." + _spread_text(config, rows)
+    two = [str(hosts) for hosts, runs in config["runs"].items() if runs == 2]
+    if two:
+        text += (f" Where a cell has two runs ({' and '.join(two)} hosts), the median of a figure is the mean of the "
+                 "two, and its min–max shows both.")
     if left:
         text += (" Left out (`BENCH_SKIP`): " + ", ".join(left) + "; the naive play is no target and the dearest "
                  "to run, so by default it is measured at 50 hosts only.")
@@ -848,7 +852,7 @@ def markdown(data: dict) -> str:
         "|---|---|---|",
         "| `BENCH_HOSTS` | `50 500` | inventory sizes |",
         "| `BENCH_FORKS` | `10 50` | `-f` values |",
-        "| `BENCH_RUNS` | `50:3 500:1` | runs per cell and mode: one number for all, or `hosts:runs` pairs (hosts "
+        "| `BENCH_RUNS` | `50:3 500:2` | runs per cell and mode: one number for all, or `hosts:runs` pairs (hosts "
         "not listed get the value of the nearest smaller size) |",
         "| `BENCH_SKIP` | `500:uri_per_host` | variants left out: `hosts:variant` (at that host count) or "
         "`variant` (everywhere), space-separated; `none` for none; `uri_run_once` cannot be left out |",

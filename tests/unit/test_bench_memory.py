@@ -143,6 +143,16 @@ def test_an_old_benchmarks_json_renders_with_dashes_for_pss():
     assert all(line in text for line in lines[2:])
 
 
+def test_two_runs_at_500_hosts_read_right():
+    config = dict(CONFIG, hosts=[50, 500], runs={"50": 3, "500": 2}, skip={})
+    text = bench_report._runs_text(config, [])  # pylint: disable=protected-access
+    assert text.startswith("Runs of each variant per cell and mode run: 3 at 50 hosts, 2 at 500 hosts.")
+    assert "one run" not in text
+    assert "two runs (500 hosts), the median of a figure is the mean of the two" in text
+    row = {"runs": 2, "wall_min_s": 200.0, "wall_max_s": 210.0}
+    assert bench_report._span(row, "wall_min_s", "wall_max_s") == "200.0–210.0"  # pylint: disable=protected-access
+
+
 # ---- the sampler (bench_grid.py needs psutil, which make bench installs)
 
 CHILD = textwrap.dedent("""
