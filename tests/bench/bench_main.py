@@ -153,12 +153,15 @@ def machine_info() -> dict:
 
 
 def fingerprint(config: dict, hosts: int) -> dict:
-    """What a saved cell must match to be reused by BENCH_RESUME=1: settings and the code under test."""
+    """What a saved cell must match to be reused by BENCH_RESUME=1: settings, the code under test and the
+    code that runs and measures a play (bench_grid.py: a cell saved before a change to what a run records,
+    such as its peak PSS, is run again)."""
     digest = hashlib.sha256()
-    for folder in ("plugins", "roles", "tests/bench/playbooks", "tests/bench/callback_plugins"):
-        for path in sorted((ROOT / folder).rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    paths = [path for folder in ("plugins", "roles", "tests/bench/playbooks", "tests/bench/callback_plugins")
+             for path in sorted((ROOT / folder).rglob("*"))]
+    for path in paths + [HERE / "bench_grid.py"]:
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
     return {"variants": list(config["variants"]), "runs": config["runs"][hosts], "pipelining": config["pipelining"],
             "skip": config["skip"][hosts], "modes": config["modes"], "ansible_core": ansible_version,
             "code": digest.hexdigest()}

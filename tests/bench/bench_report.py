@@ -524,7 +524,7 @@ def _resumed(resumed) -> str:
     started = sorted(cell["started"] for cell in resumed)[0]
     return (f", plus {minutes:.1f} minutes in an earlier session (from {started}) for the cells {cells_text}, "
             "reused with `BENCH_RESUME=1` after that session was stopped; a cell is reused only whole, with the "
-            "same settings and the same code under test.")
+            "same settings, the same code under test and the same measuring code.")
 
 
 def _subtraction(tasks) -> str:
@@ -863,7 +863,7 @@ def markdown(data: dict) -> str:
         "| `BENCH_MICRO` | `1` | `0` skips the micro-benchmarks |",
         "| `BENCH_PIPELINING` | `1` | `0` runs every variant with Ansible's default `pipelining = False` |",
         "| `BENCH_RESUME` | unset | `1`: reuse the cells a stopped run finished (`.tmp/bench/cells/`), if "
-        "settings and code under test are unchanged |",
+        "settings, code under test and the bench's measuring code (`tests/bench/bench_grid.py`) are unchanged |",
         "| `BENCH_QUICK` | unset | `1`: `BENCH_HOSTS=10 BENCH_FORKS=5 BENCH_RUNS=1 BENCH_SKIP=none BENCH_PLAIN=both`, "
         "smaller micro-benchmarks, output in `.tmp/bench/quick/` |",
         "| `BENCH_OUT` | `docs` (`.tmp/bench/quick` in quick mode) | where `benchmarks.md`, `.png` and `.json` go |",
