@@ -4,10 +4,11 @@ Each case runs ``ansible-playbook`` on a generated inventory of local hosts agai
 simulator (``tests/simulators``), cold (empty token cache, no config files) and then warm (right
 after, same cache and files). A case runs in one of two modes: "reload", where the file task
 notifies a handler that stands in for a service reload on every host whose file changed, or
-"plain", without it. For every run it records the wall time, the CPU time and the peak memory of
-the ``ansible-playbook`` process tree, the token requests the simulator's audit log saw, which
-config files changed (by content and mtime), the reloads the handler logged, and (callback
-``bench_phases``) the wall and CPU time the handlers took, from the first handler to the end.
+"plain", without it. For every run it records the wall time, the CPU time and the peak memory
+(RSS and PSS) of the ``ansible-playbook`` process tree, the token requests the simulator's audit
+log saw, which config files changed (by content and mtime), the reloads the handler logged, and
+(callback ``bench_phases``) the wall and CPU time the handlers took, from the first handler to
+the end.
 Nothing here prints a token or a secret: outputs of the plays go to files under the bench
 directory and are scanned for the secret and the tokens.
 """
@@ -75,6 +76,7 @@ class RunResult:
     files_changed: int
     files_present: int
     peak_rss_mib: float
+    peak_pss_mib: float | None  # None: no PSS could be read (no /proc/<pid>/smaps_rollup)
     distinct_tokens: int
     reloads: int  # lines the reload handler added to the hosts' reloads.log during the run
     handler_tasks: int  # handler tasks started (bench_phases callback)
@@ -95,24 +97,50 @@ class RunResult:
         return asdict(self)
 
 
-class TreeMemorySampler(threading.Thread):
-    """Peak of the summed RSS of a process and all its descendants, sampled every ``interval`` s.
+def read_pss(pid: int) -> int | None:
+    """The proportional set size of a process in bytes (the ``Pss:`` line of /proc/<pid>/smaps_rollup),
+    or None if it cannot be read: the process ended, is a zombie (no memory map), or the kernel has no
+    smaps_rollup."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return None
 
-    RSS counts pages shared between forked workers once per process, so the sum overstates
-    what the tree really holds; it is the same measure for every variant.
+
+class TreeMemorySampler(threading.Thread):
+    """Peaks of the summed RSS and the summed PSS of a process and all its descendants.
+
+    RSS counts a page shared between processes in full in each of them, so the sum counts the pages
+    that forked workers share with the main process once per worker. PSS divides a shared page among
+    the processes that map it, so the sum counts it once. RSS is sampled every ``interval`` s; PSS,
+    whose read walks the page tables of every process, every ``pss_interval`` s, from the same listing
+    of the tree. A process that ends during a sample is left out of it.
     """
 
-    def __init__(self, pid: int, interval: float = 0.1) -> None:
-        super().__init__(name="bench-rss", daemon=True)
+    def __init__(self, pid: int, interval: float = 0.1, pss_interval: float = 1.0) -> None:
+        super().__init__(name="bench-memory", daemon=True)
         self._root = psutil.Process(pid)
         self._interval = interval
+        self._pss_interval = pss_interval
         self._done = threading.Event()
         self.peak = 0
+        self.pss_peak: int | None = None  # None until a PSS sample read at least one process
         self.main_cpu = 0.0  # CPU time of the ansible-playbook process itself, last seen
 
     def run(self) -> None:
+        next_pss = 0.0
         while not self._done.is_set():
-            self.peak = max(self.peak, self._sample())
+            processes = self._tree()
+            self.peak = max(self.peak, self._rss(processes))
+            if time.monotonic() >= next_pss:
+                next_pss = time.monotonic() + self._pss_interval
+                pss = self._pss(processes)
+                if pss is not None:
+                    self.pss_peak = max(self.pss_peak or 0, pss)
             try:
                 times = self._root.cpu_times()
                 self.main_cpu = times.user + times.system
@@ -120,11 +148,14 @@ class TreeMemorySampler(threading.Thread):
                 pass
             self._done.wait(self._interval)
 
-    def _sample(self) -> int:
+    def _tree(self) -> list:
         try:
-            processes = [self._root] + self._root.children(recursive=True)
+            return [self._root] + self._root.children(recursive=True)
         except psutil.Error:
-            return 0
+            return []
+
+    @staticmethod
+    def _rss(processes: list) -> int:
         total = 0
         for process in processes:
             try:
@@ -132,6 +163,12 @@ class TreeMemorySampler(threading.Thread):
             except psutil.Error:
                 pass  # ended between the listing and the read
         return total
+
+    @staticmethod
+    def _pss(processes: list) -> int | None:
+        """The summed PSS of the processes that could be read; None if none could."""
+        values = [value for value in (read_pss(process.pid) for process in processes) if value is not None]
+        return sum(values) if values else None
 
     def stop(self) -> int:
         self._done.set()
@@ -350,7 +387,9 @@ class PlayBench:
             others_cpu_share=machine.others_share(cpu, wall), rc=rc, token_requests=requests,
             files_changed=changed,
             files_present=sum(1 for name in case.names if after[name] is not None),
-            peak_rss_mib=round(peak / 2**20, 1), distinct_tokens=len(tokens), reloads=reloads,
+            peak_rss_mib=round(peak / 2**20, 1),
+            peak_pss_mib=None if sampler.pss_peak is None else round(sampler.pss_peak / 2**20, 1),
+            distinct_tokens=len(tokens), reloads=reloads,
             handler_tasks=handlers[0], handlers_wall_s=handlers[1], handlers_cpu_s=handlers[2],
             unreaped_workers=handlers[3], **split, problems=problems)
 

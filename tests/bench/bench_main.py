@@ -43,8 +43,9 @@ from simulators.fixtures import Simulator  # noqa: E402
 
 CLIENT_ID = "bench-client"
 CELLS = ROOT / ".tmp" / "bench" / "cells"  # finished cells of the grid, for BENCH_RESUME=1
-# The naive play is no target and the dearest at 500 hosts: measured at 50 hosts only by default.
-DEFAULTS = {"hosts": "50 500", "forks": "10 50", "runs": "50:3 500:1", "skip": "500:uri_per_host",
+# The naive play is no target and the dearest at 500 hosts: measured at 50 hosts only by default. Two runs
+# at 500 hosts, so that those cells show a spread of their own.
+DEFAULTS = {"hosts": "50 500", "forks": "10 50", "runs": "50:3 500:2", "skip": "500:uri_per_host",
             "plain": "derived"}
 # Quick mode runs the plain plays too, to compare the plain figures derived from the reload runs
 # with measured ones.
@@ -63,7 +64,7 @@ def _ints(text: str) -> list[int]:
 
 
 def runs_per_hosts(text: str, hosts: list[int]) -> dict[int, int]:
-    """``"3"`` or ``"50:3 500:1"`` -> runs for each host count (nearest smaller listed size, else the smallest)."""
+    """``"3"`` or ``"50:3 500:2"`` -> runs for each host count (nearest smaller listed size, else the smallest)."""
     if ":" not in text:
         return {size: int(text) for size in hosts}
     pairs = sorted(tuple(int(part) for part in item.split(":", 1)) for item in text.replace(",", " ").split())
@@ -152,12 +153,15 @@ def machine_info() -> dict:
 
 
 def fingerprint(config: dict, hosts: int) -> dict:
-    """What a saved cell must match to be reused by BENCH_RESUME=1: settings and the code under test."""
+    """What a saved cell must match to be reused by BENCH_RESUME=1: settings, the code under test and the
+    code that runs and measures a play (bench_grid.py: a cell saved before a change to what a run records,
+    such as its peak PSS, is run again)."""
     digest = hashlib.sha256()
-    for folder in ("plugins", "roles", "tests/bench/playbooks", "tests/bench/callback_plugins"):
-        for path in sorted((ROOT / folder).rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    paths = [path for folder in ("plugins", "roles", "tests/bench/playbooks", "tests/bench/callback_plugins")
+             for path in sorted((ROOT / folder).rglob("*"))]
+    for path in paths + [HERE / "bench_grid.py"]:
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
     return {"variants": list(config["variants"]), "runs": config["runs"][hosts], "pipelining": config["pipelining"],
             "skip": config["skip"][hosts], "modes": config["modes"], "ansible_core": ansible_version,
             "code": digest.hexdigest()}
