@@ -133,6 +133,22 @@ def hkdf(material: bytes, label: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(material)
 
 
+def warm_up() -> None:
+    """Run HKDF-SHA256 and AES-256-GCM once, on a throwaway all-zero key and no secret.
+
+    OpenSSL looks an algorithm up the first time a process uses it, and that
+    costs a new Ansible worker about 3 ms of the 6 ms of its first lookup
+    call from the file cache. The callback apiauth.saas.preload calls this in
+    the main process, so that the workers forked after it inherit the lookups
+    done (docs/benchmarks.md).
+    """
+    if not HAS_CRYPTOGRAPHY:
+        return
+    box = AESGCM(hkdf(bytes(32), b"apiauth.saas: warm-up, never a key"))
+    nonce = bytes(NONCE_BYTES)
+    box.decrypt(nonce, box.encrypt(nonce, b"", b""), b"")
+
+
 def derive_entry_key(master: bytes | None, mac: bytes, label: bytes) -> bytes:
     """The AES-256 key of one credential's entries: HKDF-SHA256 over the master key AND the secret's keyed hash.
 
