@@ -117,27 +117,33 @@ class TreeMemorySampler(threading.Thread):
     RSS counts a page shared between processes in full in each of them, so the sum counts the pages
     that forked workers share with the main process once per worker. PSS divides a shared page among
     the processes that map it, so the sum counts it once. RSS is sampled every ``interval`` s; PSS,
-    whose read walks the page tables of every process, every ``pss_interval`` s, from the same listing
-    of the tree. A process that ends during a sample is left out of it.
+    whose read walks the page tables of every process, every ``pss_interval`` s and when the RSS sum
+    reaches a new peak, at most every ``pss_min_interval`` s, from the same listing of the tree. A
+    process that ends during a sample is left out of it.
     """
 
-    def __init__(self, pid: int, interval: float = 0.1, pss_interval: float = 1.0) -> None:
+    def __init__(self, pid: int, interval: float = 0.1, pss_interval: float = 1.0,
+                 pss_min_interval: float = 0.5) -> None:
         super().__init__(name="bench-memory", daemon=True)
         self._root = psutil.Process(pid)
         self._interval = interval
         self._pss_interval = pss_interval
+        self._pss_min_interval = pss_min_interval
         self._done = threading.Event()
         self.peak = 0
         self.pss_peak: int | None = None  # None until a PSS sample read at least one process
         self.main_cpu = 0.0  # CPU time of the ansible-playbook process itself, last seen
 
     def run(self) -> None:
-        next_pss = 0.0
+        last_pss = -self._pss_interval
         while not self._done.is_set():
             processes = self._tree()
-            self.peak = max(self.peak, self._rss(processes))
-            if time.monotonic() >= next_pss:
-                next_pss = time.monotonic() + self._pss_interval
+            rss = self._rss(processes)
+            new_peak = rss > self.peak
+            self.peak = max(self.peak, rss)
+            now = time.monotonic()
+            if now - last_pss >= (self._pss_min_interval if new_peak else self._pss_interval):
+                last_pss = now
                 pss = self._pss(processes)
                 if pss is not None:
                     self.pss_peak = max(self.pss_peak or 0, pss)

@@ -751,9 +751,9 @@ def markdown(data: dict) -> str:
         "too. Pages shared with processes outside the tree (the bench driver and the simulator run the same "
         "Python) are divided with those as well, so the PSS sum is a little below what the tree alone would hold. "
         "Reading `smaps_rollup` walks each process's page tables, much dearer than reading its RSS, so PSS is "
-        "sampled every 1.0 s only (in the same thread, from the same listing of the tree): a peak shorter than "
-        "that, such as a burst of short-lived workers, can fall between two samples, where the RSS sampled every "
-        "0.1 s is less likely to miss it. A process that ends during a sample is left out of it.",
+        "sampled every 1.0 s, and when the RSS sum reaches a new peak at most every 0.5 s (in the same thread, "
+        "from the same listing of the tree): a peak shorter than that, such as a burst of short-lived workers, "
+        "can fall between two samples, where the RSS sampled every 0.1 s is less likely to miss it. A process that ends during a sample is left out of it.",
         "- others' CPU: CPU time used by processes other than the play, the simulator and the bench driver, "
         "as a share of all CPUs during the run.",
         "",
