@@ -20,8 +20,8 @@ description:
     The credentials are checked as C(app_config_secrets), the values the role fetched once; C(app_config_credentials)
     is not templated, as that would run its lookups again on every host.
   - Then it renders every file on the controller, with Ansible's template engine and the entry as the variable
-    C(item), and writes them all on the host in one module run, instead of the two that
-    M(ansible.builtin.template) runs per file (a C(stat), then a C(copy)).
+    C(item) (the C(ansible.builtin.template) lookup), and writes them all on the host in one module run, instead
+    of the two that M(ansible.builtin.template) runs per file (a C(stat), then a C(copy)).
   - A file whose content changed is written whole or not at all, it is never written through a symbolic link, and
     it never shows its content to others. It goes to a new temporary file in the same directory, created with mode
     0600. Then, on that temporary file, it gets its owner, group and mode, C(validate) runs on it, and it is renamed
@@ -56,14 +56,12 @@ attributes:
     description: A content diff would show the credentials. The role lists the files that changed instead.
     support: none
 notes:
-  - C(mode) takes the octal or the symbolic forms of M(ansible.builtin.file); an empty mode keeps an existing file's
+  - C(mode) takes the octal or the symbolic forms of C(ansible.builtin.file); an empty mode keeps an existing file's
     mode, or gives a new file the host's default (0666 without the umask's bits).
   - A C(dest) that is a directory, a FIFO, a socket or a device is refused, as is a C(dest) whose directory does not
     exist.
 seealso:
   - module: ansible.builtin.template
-  - plugin: ansible.builtin.template
-    plugin_type: lookup
   - plugin: apiauth.saas.app_config_problems
     plugin_type: filter
 """
