@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleError
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible.release import __version__ as ansible_version
 
@@ -57,6 +58,11 @@ def redactor_for(credentials, files) -> Redactor:
     return redactor
 
 
+def _given(value) -> bool:
+    """An option set: an empty text means the role's default (an owner 0, root, is set)."""
+    return value is not None and value != ""
+
+
 def file_args(entry: Mapping, options: Mapping) -> dict:
     """What the module writes for one entry of app_config_files, with the role's defaults, and its template."""
     fmt = entry.get("format", "template")
@@ -64,11 +70,12 @@ def file_args(entry: Mapping, options: Mapping) -> dict:
         "src": entry["src"] if fmt == "template" else str(TEMPLATES / f"{fmt}.j2"),
         "dest": entry["dest"],
         "mode": entry.get("mode", options["app_config_mode"]),
-        "backup": entry.get("backup", options["app_config_backup"]),
+        # The filter took only what Ansible reads as a boolean ("no" among them); the module gets True or False.
+        "backup": boolean(entry.get("backup", options["app_config_backup"]), strict=False),
     }
     for key in ("owner", "group"):
-        value = entry.get(key) or options[f"app_config_{key}"]
-        if value:
+        value = entry.get(key) if _given(entry.get(key)) else options[f"app_config_{key}"]
+        if _given(value):
             args[key] = value
     if "validate" in entry:
         args["validate"] = entry["validate"]

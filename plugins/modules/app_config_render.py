@@ -26,8 +26,8 @@ description:
     it never shows its content to others. It goes to a new temporary file in the same directory, created with mode
     0600. Then, on that temporary file, it gets its owner, group and mode, C(validate) runs on it, and it is renamed
     over the old file. A symbolic link at C(dest) is replaced by the file, as M(ansible.builtin.template) does. The
-    backup (C(backup)) is made with the old file's mode from the start. A file whose content is the same only gets
-    the owner, group and mode it lacks.
+    backup (C(backup)) is created 0600, then given the old file's mode, so it is never more open than the old file.
+    A file whose content is the same only gets the owner, group and mode it lacks.
   - The result never holds a file's content. Per file, it keeps the path, whether the file changed, its backup,
     owner, group and mode, and, on a failure, the message and the output of C(validate), with every credential and
     every value of the file's data masked. There is no content diff, and no checksum (a hash of the content).
@@ -56,8 +56,8 @@ attributes:
     description: A content diff would show the credentials. The role lists the files that changed instead.
     support: none
 notes:
-  - C(mode) takes the octal or the symbolic forms of C(ansible.builtin.file); an empty mode keeps an existing file's
-    mode, or gives a new file the host's default (0666 without the umask's bits).
+  - C(mode) takes the octal or the symbolic forms of C(ansible.builtin.file). An empty mode keeps an existing file's
+    mode and gives a new file 0600, which is also the base of a symbolic mode for a new file.
   - A C(dest) that is a directory, a FIFO, a socket or a device is refused, as is a C(dest) whose directory does not
     exist.
 seealso:
@@ -132,6 +132,7 @@ import grp
 import os
 import pwd
 import re
+import shutil
 import stat
 import time
 
@@ -141,6 +142,8 @@ from ansible_collections.apiauth.saas.plugins.module_utils._fileio import (
     fsync_dir, open_regular, read_limited, unlink_quietly, write_new_tmp)
 
 OCTAL_MODE = re.compile(r"^0?[0-7]{3,4}$")
+# A new file without a mode: it holds credentials, so it is the owner's alone.
+NEW_FILE_MODE = stat.S_IFREG | 0o600
 
 
 class FileProblem(Exception):
@@ -174,14 +177,14 @@ def _ids(spec: dict) -> tuple:
     """(uid, gid) asked for, -1 for either not asked for (os.chown leaves it alone)."""
     found = []
     for key, lookup, field in (("owner", pwd.getpwnam, "pw_uid"), ("group", grp.getgrnam, "gr_gid")):
-        name = str(spec.get(key) or "")
-        if not name:
+        name = spec.get(key)
+        if name is None or name == "":
             found.append(-1)
-        elif name.isdigit():
+        elif isinstance(name, int) or str(name).isdigit():
             found.append(int(name))
         else:
             try:
-                found.append(getattr(lookup(name), field))
+                found.append(getattr(lookup(str(name)), field))
             except KeyError:
                 raise FileProblem(f"chown failed: failed to look up {'user' if key == 'owner' else 'group'} {name}")
     return tuple(found)
@@ -189,7 +192,10 @@ def _ids(spec: dict) -> tuple:
 
 def _mode(spec: dict, current) -> int | None:
     """The mode asked for as a number, from its octal or symbolic form; None to keep the current one."""
-    mode = str(spec.get("mode") or "")
+    mode = spec.get("mode")
+    if isinstance(mode, int) and not isinstance(mode, bool):
+        return mode  # an unquoted 0640 in YAML, already a number
+    mode = "" if mode is None else str(mode)
     if not mode:
         return None
     if OCTAL_MODE.match(mode):
@@ -197,30 +203,26 @@ def _mode(spec: dict, current) -> int | None:
     if mode == "preserve":
         raise FileProblem("mode preserve is not supported: give the mode, quoted, such as '0600'.")
     try:
-        return AnsibleModule._symbolic_mode_to_octal(current or os.stat_result((0o100600,) + (0,) * 9), mode)
+        # A new file's symbolic mode applies to 0600, the mode it is created with.
+        return AnsibleModule._symbolic_mode_to_octal(current or os.stat_result((NEW_FILE_MODE,) + (0,) * 9), mode)
     except ValueError:
         raise FileProblem(f"mode {mode} is neither octal ('0640') nor symbolic ('u=rw,g=r').")
 
 
 def _backup(dest: str, info: os.stat_result) -> str:
-    """A copy of the old file beside it, named as Ansible names backups, with the old file's mode from the start."""
+    """A copy of the old file beside it, named as Ansible names backups, never more open than the old file."""
     backup = f"{dest}.{os.getpid()}.{time.strftime('%Y-%m-%d@%H:%M:%S~', time.localtime())}"
-    data = b""
-    fd = open_regular(dest, follow_links=False)
-    try:
-        data = read_limited(fd, 64 * 2**20) or b""
-    finally:
-        os.close(fd)
-    fd = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, stat.S_IMODE(info.st_mode) & 0o777)
-    try:
-        os.write(fd, data)
-        os.fchmod(fd, stat.S_IMODE(info.st_mode))
-        try:
-            os.fchown(fd, info.st_uid, info.st_gid)
-        except PermissionError:
-            pass
-    finally:
-        os.close(fd)
+    source = open_regular(dest, follow_links=False)
+    with os.fdopen(source, "rb") as reader:
+        target = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(target, "wb") as writer:
+            shutil.copyfileobj(reader, writer)
+            writer.flush()
+            os.fchmod(target, stat.S_IMODE(info.st_mode))
+            try:
+                os.fchown(target, info.st_uid, info.st_gid)
+            except PermissionError:
+                pass  # not root: the backup is this user's, as the file it copies was written by this user
     return backup
 
 
@@ -256,7 +258,7 @@ def write_file(module: AnsibleModule, spec: dict, content: bytes) -> dict:
     if validate and "%s" not in validate:
         raise FileProblem(f"validate must contain %s: {validate}")
     if mode is None:
-        mode = stat.S_IMODE(info.st_mode) if regular else 0o666 & ~_umask()
+        mode = stat.S_IMODE(info.st_mode) if regular else stat.S_IMODE(NEW_FILE_MODE)
     tmp = write_new_tmp(directory, os.path.basename(dest), content)
     try:
         # Owner first: a chown clears the setuid and setgid bits that a mode may ask for.
@@ -278,12 +280,6 @@ def write_file(module: AnsibleModule, spec: dict, content: bytes) -> dict:
     except OSError:
         pass  # the file is in place; only its durability across a crash is at stake
     return result
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _attributes(dest: str) -> dict:

@@ -200,12 +200,15 @@ def test_modes_owners_and_backups(run_playbook, out, tmp_path):
     old, new = strong_secret("tok-"), strong_secret("tok-")
     values = tmp_path / "values.json"
 
-    def play(token, mode, check=False):
+    def play(token, mode, check=False, backup=True):
         values.write_text(json.dumps({"token": token}))
         files = [
             {"dest": f"{out}/sym.json", "format": "json", "mode": "u=rw,g=r",
              "data": {"t": "{{ app_config_secrets.token }}"}},
-            {"dest": f"{out}/app.json", "format": "json", "mode": mode, "backup": True, "owner": str(os.getuid()),
+            {"dest": f"{out}/app.json", "format": "json", "mode": mode, "backup": backup, "owner": str(os.getuid()),
+             "data": {"t": "{{ app_config_secrets.token }}"}},
+            # No mode: a new file is the owner's alone (0600), whatever the umask.
+            {"dest": f"{out}/nomode.json", "format": "json", "mode": "",
              "data": {"t": "{{ app_config_secrets.token }}"}},
         ]
         extra = {"hostile_file": str(values), "app_config_files": files}
@@ -221,8 +224,8 @@ def test_modes_owners_and_backups(run_playbook, out, tmp_path):
         return sorted(path for path in out.iterdir()
                       if path.name.startswith("app.json.") and path.name.endswith("~"))
 
-    assert f"changed: ['{out}/sym.json', '{out}/app.json']" in play(old, "0600")
-    assert mode_of("sym.json") == 0o640 and mode_of("app.json") == 0o600
+    assert f"changed: ['{out}/sym.json', '{out}/app.json', '{out}/nomode.json']" in play(old, "0600")
+    assert mode_of("sym.json") == 0o640 and mode_of("app.json") == 0o600 and mode_of("nomode.json") == 0o600
     assert backups() == [], "no backup of a file that did not exist"
     assert "changed: []" in play(old, "0600"), "the same content and mode change nothing"
     assert f"changed: ['{out}/app.json']" in play(old, "0400", check=True)
@@ -230,10 +233,13 @@ def test_modes_owners_and_backups(run_playbook, out, tmp_path):
     assert f"changed: ['{out}/app.json']" in play(old, "0400")
     assert mode_of("app.json") == 0o400 and read_json(out / "app.json") == {"t": old}
     assert backups() == [], "a mode change alone makes no backup"
-    assert f"changed: ['{out}/sym.json', '{out}/app.json']" in play(new, "0400")
-    assert read_json(out / "app.json") == {"t": new} and mode_of("app.json") == 0o400
+    # backup "no" is false (a word Ansible reads as a boolean), and a mode may be a number (unquoted YAML octal).
+    assert f"changed: ['{out}/app.json']" in play(old, 0o440, backup="no")
+    assert mode_of("app.json") == 0o440 and backups() == []
+    assert f"changed: ['{out}/sym.json', '{out}/app.json', '{out}/nomode.json']" in play(new, "0440")
+    assert read_json(out / "app.json") == {"t": new} and mode_of("app.json") == 0o440
     [backup] = backups()
-    assert read_json(backup) == {"t": old} and stat.S_IMODE(backup.stat().st_mode) == 0o400
+    assert read_json(backup) == {"t": old} and stat.S_IMODE(backup.stat().st_mode) == 0o440
     assert _leftovers(out) == []
 
 

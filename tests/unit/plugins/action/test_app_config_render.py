@@ -33,6 +33,13 @@ ROLE = role_defaults()
       "group": "ops", "validate": "check %s"}),
     ({"dest": "/etc/a.json", "format": "json", "owner": "", "group": ""}, {},
      {"src": str(TEMPLATES / "json.j2"), "dest": "/etc/a.json", "mode": "0600", "backup": False}),
+    # What YAML and Ansible give besides text: a boolean word, an unquoted octal mode (a number), uid and gid 0.
+    ({"dest": "/etc/a.yml", "format": "yaml", "backup": "no", "mode": 0o640, "owner": 0, "group": 0},
+     {"app_config_owner": "app", "app_config_backup": True},
+     {"src": str(TEMPLATES / "yaml.j2"), "dest": "/etc/a.yml", "mode": 0o640, "backup": False, "owner": 0,
+      "group": 0}),
+    ({"dest": "/etc/b.yml", "format": "yaml"}, {"app_config_backup": "yes"},
+     {"src": str(TEMPLATES / "yaml.j2"), "dest": "/etc/b.yml", "mode": "0600", "backup": True}),
 ])
 def test_file_args_take_the_roles_defaults(entry, options, expected):
     assert file_args(entry, dict(ROLE, **options)) == expected
