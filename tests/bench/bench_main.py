@@ -315,15 +315,18 @@ def findings(rows: list[dict], micro: dict) -> list[str]:
         text = (
             "- **The role runs one task per host.** Per host, `app_config` runs the file task, its module "
             "`apiauth.saas.app_config_render`, which checks the role's arguments and every value against its "
-            "file's format in Python, before any file is written, then runs Ansible's `template` action once per "
-            "file, without a loop. The credentials are templated once for the play, "
-            "by a `set_fact` with `run_once`, and the file data refer to that fact. Ansible's automatic argument "
-            "validation, which would add a task per host and template the credentials in it (so call the lookup "
+            "file's format in Python, before any file is written, then renders every file on the controller "
+            "(Ansible's `template` lookup) and writes them all in one module process on the host, where "
+            "`ansible.builtin.template` runs two per file (`stat`, then `copy` or `file`). The credentials are "
+            "templated once for the play, by a `set_fact` with `run_once`, and the file data refer to that fact. "
+            "Ansible's automatic argument validation, which would add a task per host and template the "
+            "credentials in it (so call the lookup "
             "in every host's worker), is avoided: the options are documented in `meta/argument_specs.yml` under "
             "an entry point of their own. The diff-mode summary is one `run_once` task. With a service, the file "
             "task notifies the topic of the chosen service manager only, so each host whose file changed runs "
             "one handler task; a warm run changes no file and runs none. Against `uri_run_once` (a `uri` task "
-            "with `run_once`, then the template on every host) that is the same number of tasks per host.")
+            "with `run_once`, then the template on every host) that is the same number of tasks per host and one "
+            "module process less.")
         role_plain = [value[0] for key, value in extras.items() if key[0] == plain and key[4] == "app_config_role"]
         if role_plain:
             text += f" Without the handler ({plain}), its extra CPU per host was {_range_ms(role_plain)}"
@@ -367,8 +370,9 @@ def findings(rows: list[dict], micro: dict) -> list[str]:
         share = statistics.median(row["main_cpu_s"] / row["cpu_s"] for row in mains)
         lines.append(
             "- **Most of the time is Ansible's per-host work, in every variant.** Each `template` task runs "
-            "`stat` on the host, then `copy` when the content differs, each a Python process, in a worker forked "
-            "for that host. The `ansible-playbook` process itself used a median "
+            "`stat` on the host, then `copy` when the content differs (`file` when it does not), each a Python "
+            "process, in a worker forked for that host; the role's file task runs one. The `ansible-playbook` "
+            "process itself used a median "
             f"{share * 100:.0f} % of each play's CPU time; the rest is workers and module processes. The "
             "collection's own work (one token request, file-cache reads) is milliseconds per run.")
     return lines

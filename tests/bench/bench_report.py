@@ -307,8 +307,8 @@ def _split_tables(rows: list[dict], baseline: str) -> list[str]:
     return ["Of the controller: the `ansible-playbook` process and its workers, where the templating, the "
             "plugins (the collection's among them) and Ansible's work per host and task run:",
             "", *extra_table(rows, baseline, "controller_cpu"), "",
-            "Of the module processes the workers ran (`stat`, `copy`, the reload's `command`): the same programs "
-            "in every variant that writes the same files, and most of the tree's CPU time, so most of its noise:",
+            "Of the module processes the workers ran (`stat`, `copy` or `file`, the reload's `command`; the role's "
+            "own writer instead of the first two): most of the tree's CPU time, so most of its noise:",
             "", *extra_table(rows, baseline, "modules_cpu"), ""]
 
 
