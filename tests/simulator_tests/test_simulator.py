@@ -547,6 +547,21 @@ def test_fault_delay(sim: Simulator, sensitive: Any, post_client: dict[str, str]
     assert token(sim, sensitive, data=post_client).status_code == 200
 
 
+def test_a_request_still_running_when_the_audit_is_cleared_is_not_audited_after(
+        sim: Simulator, sensitive: Any, post_client: dict[str, str]) -> None:
+    """A delayed answer the client gave up on ends after the next test cleared the audit: it must not count there."""
+    for clear in (False, True):
+        sim.clear_audit()
+        sim.add_faults("oauth2", [{"kind": "delay", "seconds": 1.0}])
+        with pytest.raises(requests.exceptions.ReadTimeout):
+            token(sim, sensitive, data=post_client, timeout=0.2)
+        if clear:
+            sim.clear_audit()
+        time.sleep(1.5)  # the server's delay ends and the request is recorded, or not
+        # Positive control (clear False): the same late request is audited when no clear came between.
+        assert sim.token_requests("oauth2") == (0 if clear else 1)
+
+
 def test_fault_delay_then_answers(sim: Simulator, sensitive: Any, post_client: dict[str, str]) -> None:
     sim.add_faults("oauth2", [{"kind": "delay", "seconds": 0.5}])
     started = time.monotonic()

@@ -706,6 +706,9 @@ class SimApp:  # pylint: disable=too-many-public-methods
         query_names = sorted({name for name, _v in urllib.parse.parse_qsl(query, keep_blank_values=True)})
         entry = {
             "seq": None,
+            # Which audit the request began in: one still running when the audit is cleared (a delayed answer
+            # the client gave up on) belongs to the audit before, and is not recorded into the next one.
+            "epoch": self.audit_epoch,
             "ts": utc_now_iso(),
             "listener": listener,
             "vendor": vendor,
@@ -736,6 +739,8 @@ class SimApp:  # pylint: disable=too-many-public-methods
 
     def record(self, entry: dict[str, Any]) -> None:
         with self.lock:
+            if entry.get("epoch", self.audit_epoch) != self.audit_epoch:
+                return
             self._seq += 1
             entry["seq"] = self._seq
             self._audit.append(entry)
