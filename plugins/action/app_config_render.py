@@ -112,17 +112,17 @@ class ActionModule(ActionBase):
 
     def _write(self, files: list, options: Mapping, task_vars: dict) -> list:
         """Render every file, then write those that rendered in one module run; one result per file, in order."""
-        results, specs, contents = [], [], []
-        for entry in files:
+        outcomes, specs, contents, sent = {}, [], [], []
+        for index, entry in enumerate(files):
             args = file_args(entry, options)
             src = args.pop("src")
             try:
                 contents.append(self._content(src, entry, task_vars))
             except AnsibleError as exc:
-                results.append({"dest": entry["dest"], "changed": False, "failed": True, "msg": str(exc)})
+                outcomes[index] = {"dest": entry["dest"], "changed": False, "failed": True, "msg": str(exc)}
                 continue
             specs.append(args)
-            results.append(None)
+            sent.append(index)
         if specs:
             written = self._execute_module(module_name="apiauth.saas.app_config_render", task_vars=task_vars,
                                            module_args={"_files": specs, "_contents": contents})
@@ -132,10 +132,10 @@ class ActionModule(ActionBase):
                 failure = {"changed": False, "failed": True, "msg": str(written.get("msg", "the module failed")),
                            **{key: written[key] for key in ("stdout", "stderr", "rc") if key in written}}
                 per_file = [dict(failure, dest=spec["dest"]) for spec in specs]
-            outcomes = iter(per_file)
-            results = [next(outcomes) if result is None else result for result in results]
+            outcomes.update(zip(sent, per_file))
         kept = []
-        for entry, outcome in zip(files, results):
+        for index, entry in enumerate(files):
+            outcome = outcomes[index]
             item = {key: outcome[key] for key in KEPT_KEYS if key in outcome}
             # Masked by run(), once for all files, only when one failed.
             item.update({key: str(outcome[key]) for key in MASKED_KEYS if outcome.get("failed") and key in outcome})

@@ -20,7 +20,8 @@ description:
   - When the playbook starts, this callback loads every lookup and filter of the collection in the main
     process. The workers forked after that inherit them, and a worker's first call pays only for the call.
   - It also runs the file cache's cipher once there (on a throwaway key), so that OpenSSL's lookups of its
-    algorithms are inherited too, which saves each worker about 3 ms on its first cached token.
+    algorithms are inherited too, which saves each worker about 3 ms on its first cached token. And it reads the
+    defaults of the role C(apiauth.saas.app_config) there, which the role's file task would read on every host.
   - It also has Ansible load its own filter and test plugins there. A worker otherwise loads all of them on
     its first filter and its first test (C(is defined), for example), about 25 ms together, in any template
     or condition, the collection's or not.
@@ -48,12 +49,20 @@ EXAMPLES = r"""
 # or: ANSIBLE_CALLBACKS_ENABLED=apiauth.saas.preload ansible-playbook site.yml
 """
 
+import importlib
 import os
 
 from ansible.plugins.callback import CallbackBase
 from ansible.plugins.loader import filter_loader, lookup_loader, test_loader
 
 COLLECTION = "apiauth.saas"
+# What a worker's first call would otherwise do itself, done once here and inherited: the file cache's cipher
+# (OpenSSL looks an algorithm up on its first use in a process) and the defaults of the role app_config (a YAML
+# file that the role's file task reads on every host).
+WARM_UPS = (
+    ("module_utils._cache_crypto", "warm_up", "the cache's cipher"),
+    ("filter.app_config_problems", "role_defaults", "the defaults of the role app_config"),
+)
 _PLUGINS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -88,13 +97,12 @@ def preload_plugins(display=None) -> list:
             if plugin is not None:
                 loaded.append(name)
     if loaded:
-        # The cipher of the file cache, so that a worker's first cached token skips OpenSSL's algorithm lookups.
-        try:
-            from ansible_collections.apiauth.saas.plugins.module_utils._cache_crypto import warm_up
-            warm_up()
-        except Exception as exc:  # pylint: disable=broad-except
-            if display is not None:
-                display.vvv(f"{COLLECTION}.preload: the cache's cipher was not warmed up ({type(exc).__name__}).")
+        for module, function, what in WARM_UPS:
+            try:
+                getattr(importlib.import_module(f"ansible_collections.apiauth.saas.plugins.{module}"), function)()
+            except Exception as exc:  # pylint: disable=broad-except
+                if display is not None:
+                    display.vvv(f"{COLLECTION}.preload: {what} was not prepared ({type(exc).__name__}).")
     # Any lookup of a test has Ansible load all of its own test plugins; the collection has none. (Looking
     # up the collection's filters above did the same for Ansible's own filters.)
     try:

@@ -34,6 +34,7 @@ import fcntl
 import os
 import stat
 import time
+from collections.abc import Callable
 
 from ansible_collections.apiauth.saas.plugins.module_utils._errors import ApiAuthError, LockTimeout, UnsafePathError
 
@@ -226,18 +227,26 @@ def _unlink_at(path: str, dir_fd: int | None) -> None:
         pass
 
 
-def atomic_write(path: str, data: bytes, *, dir_fd: int | None = None) -> None:
+def atomic_write(path: str, data: bytes, *, dir_fd: int | None = None,
+                 before_rename: Callable[[str], None] | None = None) -> None:
     """Replace ``path`` with ``data``, whole or not at all (0600 temporary file, fsync, rename, fsync of the dir).
 
     ``os.replace`` renames over a link at ``path`` instead of writing through
     it. With ``dir_fd``, ``path`` is a name in that directory. OSError
     propagates; no temporary file is left behind.
+
+    ``before_rename`` gets the temporary file's path while no one else can see
+    it: its owner and mode are set there, so the file never shows its content
+    with the wrong ones, and a check of the content can refuse it. Whatever it
+    raises propagates, and the old file stays as it was.
     """
     directory, name = os.path.split(path)
     if dir_fd is not None and directory:
         raise ValueError("with dir_fd, path must be a bare file name")
     tmp = write_new_tmp(directory, name, data, dir_fd=dir_fd)
     try:
+        if before_rename is not None:
+            before_rename(tmp)
         os.replace(tmp, path, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except BaseException:
         _unlink_at(tmp, dir_fd)

@@ -18,6 +18,7 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
     ApiAuthError,
     HTTPStatusError,
     OptionError,
+    Progress,
     ResponseFormatError,
     fingerprint,
 )
@@ -42,11 +43,11 @@ def token_task(params: dict, *, check_mode: bool, cache_dir: str | None = None, 
                progress=None) -> tuple:
     """state=present: a token (cached); state=absent: revoke one. See the module's documentation.
 
-    ``progress`` (an ``_errors.Progress``) gets the notes of a token request; its
-    ``attempts`` and ``waited`` are in the result of state=present.
+    ``progress`` (an ``_errors.Progress``) gets the notes of the task's requests
+    (retries at -v); its ``attempts`` and ``waited`` are in the result.
     """
     if params.get("state") == "absent":
-        return revoke_task(params, check_mode=check_mode, cache_dir=cache_dir)
+        return revoke_task(params, check_mode=check_mode, cache_dir=cache_dir, progress=progress)
     for name in ("token", "revoke_all"):
         if params.get(name):
             raise OptionError(f"{name} is only used with state=absent.")
@@ -61,7 +62,7 @@ def token_task(params: dict, *, check_mode: bool, cache_dir: str | None = None, 
     return result, True, outcome.warnings
 
 
-def revoke_task(params: dict, *, check_mode: bool, cache_dir: str | None = None) -> tuple:
+def revoke_task(params: dict, *, check_mode: bool, cache_dir: str | None = None, progress=None) -> tuple:
     """Revoke the given token, or the token the same options got from the cache, or all of a user's tokens.
 
     Idempotent: a token ThoughtSpot already considers invalid or expired is
@@ -69,6 +70,9 @@ def revoke_task(params: dict, *, check_mode: bool, cache_dir: str | None = None)
     changed flag tell the truth without revoking anything.
     """
     redactor = redactor_for(params)
+    if progress is None:
+        progress = Progress()
+    progress.mask_with(redactor)
     host = normalise_host(params.get("host"))
     token = params.get("token")
     has_credentials = bool(params.get("username") and (params.get("password") or params.get("secret_key")))
@@ -88,15 +92,16 @@ def revoke_task(params: dict, *, check_mode: bool, cache_dir: str | None = None)
         if not token and has_credentials and not params.get("revoke_all"):
             token = held
             if token is None:
-                return {"changed": False, "revoked": False,
+                return {"changed": False, "revoked": False, "attempts": 0, "waited": 0.0,
                         "msg": "No token of these options is in the cache: nothing to revoke."}, False, warnings
         redactor.add(token)
-        with HttpClient(http_options(params), vendor=VENDOR, redactor=redactor) as http:
+        with HttpClient(http_options(params), vendor=VENDOR, redactor=redactor, progress=progress) as http:
             api = ThoughtSpotApi(http, host)
             if params.get("revoke_all"):
-                result = _revoke_all(params, api, check_mode, cache_dir, redactor)
+                result = _revoke_all(params, api, check_mode, cache_dir, redactor, progress)
             else:
                 result = _revoke_one(params, api, token, check_mode)
+        result.update(attempts=progress.attempts, waited=round(progress.waited, 1))
         # The cache must not serve a revoked token again.
         if has_credentials and not check_mode and (params.get("revoke_all") or (held is not None and held == token)):
             forget_token(params, cache_dir)
@@ -118,7 +123,7 @@ def _revoke_one(params: dict, api: ThoughtSpotApi, token: str, check_mode: bool)
                 msg="The token was revoked." if revoked else "The token was already invalid.")
 
 
-def _revoke_all(params: dict, api: ThoughtSpotApi, check_mode: bool, cache_dir, redactor) -> dict:
+def _revoke_all(params: dict, api: ThoughtSpotApi, check_mode: bool, cache_dir, redactor, progress) -> dict:
     user = params["username"]
     if check_mode:
         return {"changed": True, "revoked": False,
@@ -128,7 +133,7 @@ def _revoke_all(params: dict, api: ThoughtSpotApi, check_mode: bool, cache_dir, 
         if not (params.get("password") or params.get("secret_key")):
             raise OptionError("revoke_all=true needs admin_token, or secret_key or password to get a token of the user.")
         present = dict(params, state="present")
-        bearer = get_thoughtspot_token(present, cache_dir=cache_dir).record["access_token"]
+        bearer = get_thoughtspot_token(present, cache_dir=cache_dir, progress=progress).record["access_token"]
         redactor.add(bearer)
     api.revoke(bearer=bearer, user_identifier=user)
     # ThoughtSpot does not say how many tokens it revoked, so this always reports a change.
@@ -162,6 +167,9 @@ def _millis_iso(value):
 def info_task(params: dict) -> tuple:
     """Validate a token and, when valid, read the user it belongs to. Never changes anything."""
     redactor = redactor_for(params)
+    if progress is None:
+        progress = Progress()
+    progress.mask_with(redactor)
     host = normalise_host(params.get("host"))
     token = params["token"]
     try:
@@ -266,6 +274,9 @@ def _admin_bearer(params: dict, warnings: list) -> str:
 def trusted_auth_task(params: dict, *, check_mode: bool, diff_mode: bool) -> tuple:
     """Enable (state=present) or disable trusted authentication; return the secret key when enabled."""
     redactor = redactor_for(params)
+    if progress is None:
+        progress = Progress()
+    progress.mask_with(redactor)
     host = normalise_host(params.get("host"))
     org = params.get("org")
     org = org.strip() if isinstance(org, str) and org.strip() else None

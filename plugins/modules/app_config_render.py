@@ -138,8 +138,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.apiauth.saas.plugins.module_utils._fileio import (
-    fsync_dir, open_regular, read_limited, unlink_quietly, write_new_tmp)
+from ansible_collections.apiauth.saas.plugins.module_utils._fileio import atomic_write, open_regular, read_limited
 
 OCTAL_MODE = re.compile(r"^0?[0-7]{3,4}$")
 # A new file without a mode: it holds credentials, so it is the owner's alone.
@@ -148,6 +147,14 @@ NEW_FILE_MODE = stat.S_IFREG | 0o600
 
 class FileProblem(Exception):
     """One file cannot be written; the message names what to fix, never a value of its content."""
+
+
+class ValidateRefused(Exception):
+    """The file's validate command refused the new content; the old file stays."""
+
+    def __init__(self, rc: int, out: str, err: str) -> None:
+        super().__init__(rc)
+        self.rc, self.out, self.err = rc, out, err
 
 
 def _read(dest: str) -> tuple:
@@ -259,8 +266,9 @@ def write_file(module: AnsibleModule, spec: dict, content: bytes) -> dict:
         raise FileProblem(f"validate must contain %s: {validate}")
     if mode is None:
         mode = stat.S_IMODE(info.st_mode) if regular else stat.S_IMODE(NEW_FILE_MODE)
-    tmp = write_new_tmp(directory, os.path.basename(dest), content)
-    try:
+
+    def settle(tmp: str) -> None:
+        """On the temporary file, before anyone can see it: owner, mode, context, validate, then the backup."""
         # Owner first: a chown clears the setuid and setgid bits that a mode may ask for.
         os.chown(tmp, uid, gid)
         os.chmod(tmp, mode)
@@ -268,17 +276,15 @@ def write_file(module: AnsibleModule, spec: dict, content: bytes) -> dict:
         if validate:
             rc, out, err = module.run_command(validate % tmp)
             if rc != 0:
-                result.update(failed=True, msg="failed to validate", exit_status=rc, stdout=out, stderr=err)
-                return result
+                raise ValidateRefused(rc, out, err)
         if regular and spec.get("backup"):
             result["backup_file"] = _backup(dest, info)
-        os.replace(tmp, dest)
-    finally:
-        unlink_quietly(tmp)
+
     try:
-        fsync_dir(directory)
-    except OSError:
-        pass  # the file is in place; only its durability across a crash is at stake
+        atomic_write(dest, content, before_rename=settle)
+    except ValidateRefused as refused:
+        result.update(failed=True, msg="failed to validate", exit_status=refused.rc, stdout=refused.out,
+                      stderr=refused.err)
     return result
 
 

@@ -279,16 +279,18 @@ attempts:
   description:
     - How many HTTP requests this task tried to get the token, retries included. V(1) when nothing was
       retried, V(0) when a cache (memory, file or shared) served it.
+    - With O(state=absent), how many it tried to check and revoke the token (and, for O(revoke_all=true) without
+      O(admin_token), to get the user's token first).
     - At C(-v) each retry is shown as it happens, with the vendor's answer or the connection error, the attempt
       number and how long the task waits before the next one (the backoff, or the vendor's C(Retry-After)).
-  returned: when RV(access_token) is
+  returned: when RV(access_token) is, and with O(state=absent)
   type: int
   sample: 1
 waited:
   description:
     - Seconds this task spent waiting, to a tenth of a second. Waits before retries, and waits for another fork
       or run that was getting the same token (see the C(-v) notes in the operations guide).
-  returned: when RV(access_token) is
+  returned: when RV(access_token) is, and with O(state=absent)
   type: float
   sample: 0.0
 skipped_request:

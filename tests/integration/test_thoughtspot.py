@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import uuid
 
@@ -170,6 +171,21 @@ def test_revoke_then_validate(sim, ts_task):
     again = ts_task("token", {"state": "absent", "token": token})[1]
     assert not again.get("failed") and again["changed"] is False
     assert len(_calls(sim, "revoke")) == 1, "an invalid token is not revoked again"
+
+
+def test_a_revoke_shows_its_retries_at_v_and_counts_them(sim, ts_task):
+    demo = sim.demo_vars()
+    token = ts_task("token", _trusted(demo))[1]["access_token"]
+    sim.add_faults(VENDOR, [{"kind": "status", "status": 503}, {"kind": "status", "status": 503}])
+    run, revoked = ts_task("token", {"state": "absent", "token": token}, verbosity=4)
+    assert revoked["revoked"] is True and _validate(sim, token) != 200
+    # Control: ThoughtSpot really answered 503 twice before the check of the token went through.
+    assert [call.get("status") for call in _calls(sim, "validate")][:2] == [503, 503], _calls(sim, "validate")
+    retries = re.findall(r"ThoughtSpot: POST https://127\.0\.0\.1:\d+/api/rest/2\.0/auth/token/validate: "
+                         r"HTTP 503 Service Unavailable, attempt (\d) of 4; retrying in [\d.]+ s", run.stdout)
+    assert retries == ["1", "2"], run.stdout[-4000:]
+    assert revoked["attempts"] == 4 and revoked["waited"] > 0  # three checks of the token, then the revoke
+    assert_absent([token], run)
 
 
 def test_absent_with_the_same_options_revokes_the_cached_token(sim, ts_task):

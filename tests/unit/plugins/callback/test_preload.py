@@ -28,6 +28,8 @@ PROBE = textwrap.dedent("""
         # The worker: what it finds loaded before its first filter and test.
         seen = {"tests": bool(test_loader._cached_non_collection_wrappers),
                 "filters": bool(filter_loader._cached_non_collection_wrappers)}
+        from ansible_collections.apiauth.saas.plugins.filter.app_config_problems import role_defaults
+        seen["role_defaults"] = role_defaults.cache_info().currsize
         # Then it uses one of each, as a template and a condition would.
         seen["truthy"] = test_loader.get("ansible.builtin.truthy") is not None
         seen["comment"] = filter_loader.get("ansible.builtin.comment") is not None
@@ -47,16 +49,16 @@ def _probe(mode: str) -> dict:
 
 
 @pytest.mark.parametrize("mode", ["preload", "none"])
-def test_a_worker_inherits_ansibles_tests_and_filters_after_the_preload(mode):
+def test_a_worker_inherits_ansibles_tests_filters_and_the_roles_defaults_after_the_preload(mode):
     found = _probe(mode)
     worker = found["worker"]
     # Both kinds work in the worker either way: only who loaded them differs.
     assert worker["truthy"] and worker["comment"], worker
     if mode == "preload":
         assert "apiauth.saas.oauth2_token" in found["loaded"] and "apiauth.saas.to_config" in found["loaded"], found
-        assert worker["tests"] and worker["filters"], worker
-    else:  # positive control: without the preload the worker starts with neither
-        assert not worker["tests"] and not worker["filters"], worker
+        assert worker["tests"] and worker["filters"] and worker["role_defaults"] == 1, worker
+    else:  # positive control: without the preload the worker starts with none of them
+        assert not worker["tests"] and not worker["filters"] and worker["role_defaults"] == 0, worker
 
 
 pytestmark = [pytest.mark.preload]

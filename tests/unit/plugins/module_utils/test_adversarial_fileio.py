@@ -149,6 +149,28 @@ def test_write_relative_to_a_checked_directory_ignores_a_swap(tmp_path):
     assert _mode(tmp_path / "moved" / "key.json") == 0o600
 
 
+def test_before_rename_sees_the_new_content_alone_and_a_refusal_keeps_the_old_file(tmp_path):
+    """The hook runs on the temporary file while the old file is still in place; what it raises keeps the old file."""
+    target = tmp_path / "app.env"
+    target.write_bytes(b"old")
+    seen = []
+
+    def inspect(tmp):
+        seen.append((open(tmp, "rb").read(), _mode(tmp), target.read_bytes()))
+        os.chmod(tmp, 0o640)
+
+    atomic_write(str(target), b"new", before_rename=inspect)
+    # Control: the hook ran on the new content before the rename, and what it set is what landed.
+    assert seen == [(b"new", 0o600, b"old")] and target.read_bytes() == b"new" and _mode(target) == 0o640
+
+    def refuse(tmp):
+        raise ValueError("refused")
+
+    with pytest.raises(ValueError, match="refused"):
+        atomic_write(str(target), b"newer", before_rename=refuse)
+    assert target.read_bytes() == b"new" and sorted(os.listdir(tmp_path)) == ["app.env"]
+
+
 def test_revoke_spool_refuses_a_linked_pending_directory(tmp_path, monkeypatch):
     path, held = spool.start_run()  # as the callback starts a run: a spool and its run key
     try:

@@ -1,4 +1,4 @@
-"""The argument specs agree with the engine and with the lookups' documentation."""
+"""The argument specs agree with the engine and with the lookups' documentation; the token modules' return docs agree."""
 
 from __future__ import annotations
 
@@ -81,3 +81,39 @@ def test_every_module_of_the_action_group_takes_every_cache_option():
         action = importlib.import_module(f"ansible_collections.apiauth.saas.plugins.action.{module}")
         missing = set(_argspec.CACHE) - set(action.ActionModule.ARGUMENT_SPEC)
         assert not missing, f"{module} lacks {sorted(missing)}"
+
+
+# The token modules that return an OAuth 2.0 token record (thoughtspot_token returns ThoughtSpot's own, documented
+# apart). ansible-core 2.17, the oldest this collection supports, cannot extend RETURN from a doc fragment, so each
+# module holds its own copy of the values they share: this keeps the copies together.
+OAUTH2_TOKEN_MODULES = ("oauth2_token", "thoughttrace_token", "thredd_token", "thrive_token", "throughline_token")
+
+
+def _return_docs(module: str) -> dict:
+    import ast
+
+    import yaml
+
+    tree = ast.parse((ROOT / "plugins" / "modules" / f"{module}.py").read_text())
+    text = next(node.value.value for node in tree.body
+                if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "RETURN")
+    return yaml.safe_load(text)
+
+
+def _lines(entry: dict) -> list:
+    description = entry["description"]
+    return [description] if isinstance(description, str) else list(description)
+
+
+@pytest.mark.parametrize("module", OAUTH2_TOKEN_MODULES[1:])
+def test_token_modules_document_the_values_they_share_alike(module):
+    """Every value of oauth2_token's record is documented alike: same type and text; a module may add a line."""
+    reference, docs = _return_docs(OAUTH2_TOKEN_MODULES[0]), _return_docs(module)
+    assert {"access_token", "expires_at", "source", "attempts", "waited"} <= set(reference)  # positive control
+    for key, entry in reference.items():
+        assert key in docs, f"{module} does not document {key}"
+        assert docs[key]["type"] == entry["type"], key
+        lines = iter(_lines(docs[key]))
+        # The shared lines in order, each present (any line of the module's own may come between them).
+        missing = [line for line in _lines(entry) if not any(own == line for own in lines)]
+        assert not missing, f"{module}: the documentation of {key} lacks or changed: {missing}"
