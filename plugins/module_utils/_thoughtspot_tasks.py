@@ -167,9 +167,6 @@ def _millis_iso(value):
 def info_task(params: dict) -> tuple:
     """Validate a token and, when valid, read the user it belongs to. Never changes anything."""
     redactor = redactor_for(params)
-    if progress is None:
-        progress = Progress()
-    progress.mask_with(redactor)
     host = normalise_host(params.get("host"))
     token = params["token"]
     try:
@@ -274,9 +271,6 @@ def _admin_bearer(params: dict, warnings: list) -> str:
 def trusted_auth_task(params: dict, *, check_mode: bool, diff_mode: bool) -> tuple:
     """Enable (state=present) or disable trusted authentication; return the secret key when enabled."""
     redactor = redactor_for(params)
-    if progress is None:
-        progress = Progress()
-    progress.mask_with(redactor)
     host = normalise_host(params.get("host"))
     org = params.get("org")
     org = org.strip() if isinstance(org, str) and org.strip() else None

@@ -181,7 +181,7 @@ def test_a_revoke_shows_its_retries_at_v_and_counts_them(sim, ts_task):
     assert revoked["revoked"] is True and _validate(sim, token) != 200
     # Control: ThoughtSpot really answered 503 twice before the check of the token went through.
     assert [call.get("status") for call in _calls(sim, "validate")][:2] == [503, 503], _calls(sim, "validate")
-    retries = re.findall(r"ThoughtSpot: POST https://127\.0\.0\.1:\d+/api/rest/2\.0/auth/token/validate: "
+    retries = re.findall(r"ThoughtSpot: POST https://127\.0\.0\.1:\d+/\S*/api/rest/2\.0/auth/token/validate: "
                          r"HTTP 503 Service Unavailable, attempt (\d) of 4; retrying in [\d.]+ s", run.stdout)
     assert retries == ["1", "2"], run.stdout[-4000:]
     assert revoked["attempts"] == 4 and revoked["waited"] > 0  # three checks of the token, then the revoke
