@@ -91,6 +91,8 @@ class RunResult:
     modules_cpu_s: float | None = None
     handlers_controller_cpu_s: float | None = None  # of which from the first handler to the end
     handlers_modules_cpu_s: float | None = None
+    # Where the peak PSS was: the main process, the workers, the module processes (MiB), and how many.
+    peak_pss_split_mib: dict | None = None
     problems: list = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -119,7 +121,9 @@ class TreeMemorySampler(threading.Thread):
     the processes that map it, so the sum counts it once. RSS is sampled every ``interval`` s; PSS,
     whose read walks the page tables of every process, every ``pss_interval`` s and when the RSS sum
     reaches a new peak, at most every ``pss_min_interval`` s, from the same listing of the tree. A
-    process that ends during a sample is left out of it.
+    process that ends during a sample is left out of it. At the PSS peak it also keeps where the PSS was
+    (``pss_peak_split``): the main process, its direct children (Ansible's workers) and the processes below
+    them (the module processes and their shells), with how many of each.
     """
 
     def __init__(self, pid: int, interval: float = 0.1, pss_interval: float = 1.0,
@@ -132,6 +136,7 @@ class TreeMemorySampler(threading.Thread):
         self._done = threading.Event()
         self.peak = 0
         self.pss_peak: int | None = None  # None until a PSS sample read at least one process
+        self.pss_peak_split: dict | None = None
         self.main_cpu = 0.0  # CPU time of the ansible-playbook process itself, last seen
 
     def run(self) -> None:
@@ -144,9 +149,9 @@ class TreeMemorySampler(threading.Thread):
             now = time.monotonic()
             if now - last_pss >= (self._pss_min_interval if new_peak else self._pss_interval):
                 last_pss = now
-                pss = self._pss(processes)
-                if pss is not None:
-                    self.pss_peak = max(self.pss_peak or 0, pss)
+                pss, split = self._pss_split(processes, self._root.pid)
+                if pss is not None and pss > (self.pss_peak or 0):
+                    self.pss_peak, self.pss_peak_split = pss, split
             try:
                 times = self._root.cpu_times()
                 self.main_cpu = times.user + times.system
@@ -173,8 +178,27 @@ class TreeMemorySampler(threading.Thread):
     @staticmethod
     def _pss(processes: list) -> int | None:
         """The summed PSS of the processes that could be read; None if none could."""
-        values = [value for value in (read_pss(process.pid) for process in processes) if value is not None]
-        return sum(values) if values else None
+        return TreeMemorySampler._pss_split(processes, None)[0]
+
+    @staticmethod
+    def _pss_split(processes: list, root_pid: int | None) -> tuple:
+        """(summed PSS or None, {kind: bytes, kind_count: processes}) of the processes that could be read;
+        kinds: "main" (``root_pid``), "workers" (its children), "modules" (the processes below them)."""
+        split = {"main": 0, "workers": 0, "modules": 0, "main_count": 0, "workers_count": 0, "modules_count": 0}
+        read = False
+        for process in processes:
+            value = read_pss(process.pid)
+            if value is None:
+                continue
+            try:
+                parent = process.ppid()
+            except psutil.Error:
+                continue
+            kind = "main" if process.pid == root_pid else "workers" if parent == root_pid else "modules"
+            split[kind] += value
+            split[f"{kind}_count"] += 1
+            read = True
+        return (split["main"] + split["workers"] + split["modules"] if read else None), split
 
     def stop(self) -> int:
         self._done.set()
@@ -395,6 +419,9 @@ class PlayBench:
             files_present=sum(1 for name in case.names if after[name] is not None),
             peak_rss_mib=round(peak / 2**20, 1),
             peak_pss_mib=None if sampler.pss_peak is None else round(sampler.pss_peak / 2**20, 1),
+            peak_pss_split_mib=None if sampler.pss_peak_split is None else {
+                key: value if key.endswith("_count") else round(value / 2**20, 1)
+                for key, value in sampler.pss_peak_split.items()},
             distinct_tokens=len(tokens), reloads=reloads,
             handler_tasks=handlers[0], handlers_wall_s=handlers[1], handlers_cpu_s=handlers[2],
             unreaped_workers=handlers[3], **split, problems=problems)

@@ -141,6 +141,8 @@ def summarize(runs: list[dict], config: dict, baseline: str) -> list[dict]:
                 "reloads": sorted({run["reloads"] for run in case}),
                 "peak_rss_mib": rss, "peak_rss_min_mib": rss_min, "peak_rss_max_mib": rss_max,
                 "peak_pss_mib": pss, "peak_pss_min_mib": pss_min, "peak_pss_max_mib": pss_max,
+                # Where the highest of the runs' PSS peaks was (bench_grid's split; None before it recorded one).
+                "peak_pss_split_mib": max(case, key=lambda run: run.get("peak_pss_mib") or 0).get("peak_pss_split_mib"),
                 "others_cpu_share": _stats(case, "others_cpu_share")[0],
                 # per round, to pair a variant's runs with the baseline's of the same round
                 "cpu_by_rep": sorted([run["rep"], run["cpu_s"]] for run in case),
@@ -280,6 +282,12 @@ def extra_per_host(rows: list[dict], baseline: str, measure: str = "cpu") -> dic
     return result
 
 
+def _split_text(split: dict) -> str:
+    """Where a PSS peak was, as bench_grid splits it: the main process, the workers, the module processes."""
+    return (f"main {split['main']:.0f} MiB, {split['workers_count']} workers {split['workers']:.0f} MiB, "
+            f"{split['modules_count']} module processes {split['modules']:.0f} MiB")
+
+
 def _extra_text(item) -> str:
     if item is None:
         return "–"
@@ -366,8 +374,12 @@ def targets(rows: list[dict], micro: dict, baseline: str = "uri_run_once") -> li
 
     def memory_text(key, worst):
         ratio, row, base = worst
-        return (f"{_where(row)} ({row['mode']}): {row[key]:.0f} MiB against {base[key]:.0f} MiB, "
+        text = (f"{_where(row)} ({row['mode']}): {row[key]:.0f} MiB against {base[key]:.0f} MiB, "
                 f"{ratio:.2f} ×")
+        if key == "peak_pss_mib" and row.get("peak_pss_split_mib") and base.get("peak_pss_split_mib"):
+            text += (f" (at the highest peak of each: {_split_text(row['peak_pss_split_mib'])}, against "
+                     f"{_split_text(base['peak_pss_split_mib'])})")
+        return text
 
     # Judged on PSS, which counts a page the forked workers share once; RSS counts it once per worker, so
     # it charges a variant that loads more in the main process before forking once per fork. Both shown.

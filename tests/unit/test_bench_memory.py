@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -101,6 +102,22 @@ def test_the_memory_target_is_judged_on_pss_and_shows_the_worst_rss_ratio():
     assert "1.05 ×" in evidence
     assert "Peak RSS (shown, not judged): worst `lookup` at 10 hosts, forks 5, " in evidence
     assert evidence.endswith("600 MiB against 400 MiB, 1.50 ×")
+
+
+def test_the_worst_pss_names_where_the_peak_was_when_the_runs_recorded_it():
+    runs = _runs({"uri_run_once": (400.0, 200.0), "lookup": (600.0, 230.0)})
+    for run in runs:
+        workers = 150.0 if run["variant"] == "lookup" else 120.0
+        run["peak_pss_split_mib"] = {"main": 30.0, "workers": workers + run["rep"], "modules": 50.0,
+                                     "main_count": 1, "workers_count": 5, "modules_count": 7 + run["rep"]}
+    evidence = _memory_target(bench_report.summarize(runs, CONFIG, "uri_run_once"))[1]
+    # The split of each variant's run with the highest peak (the second round's), the variant's first.
+    assert ("(at the highest peak of each: main 30 MiB, 5 workers 151 MiB, 8 module processes 50 MiB, against "
+            "main 30 MiB, 5 workers 121 MiB, 8 module processes 50 MiB)") in evidence, evidence
+    # Control: runs without a split (an older benchmarks.json) give the ratio alone.
+    for run in runs:
+        del run["peak_pss_split_mib"]
+    assert "highest peak" not in _memory_target(bench_report.summarize(runs, CONFIG, "uri_run_once"))[1]
 
 
 def test_the_memory_target_fails_on_pss_above_the_tolerance():
@@ -197,3 +214,26 @@ def test_the_sampler_counts_pages_a_fork_shares_once_in_pss(bench_grid):
     assert sampler.pss_peak is not None
     # The 32 MiB are in both processes' RSS, split between them in PSS.
     assert rss - sampler.pss_peak > 24 * 2**20, (rss, sampler.pss_peak)
+    # Where the peak was: the process the sampler follows, and its forked child, as a worker.
+    split = sampler.pss_peak_split
+    assert (split["main_count"], split["workers_count"], split["modules_count"]) == (1, 1, 0), split
+    assert split["main"] + split["workers"] == sampler.pss_peak and split["main"] > 16 * 2**20, split
+
+
+def test_the_pss_split_puts_grandchildren_with_the_module_processes(bench_grid):
+    import psutil  # pylint: disable=import-outside-toplevel
+
+    # The test process as the main process, a shell as its worker, and the shell's child as a module process.
+    with subprocess.Popen(["/bin/sh", "-c", f"{sys.executable} -c 'import time; time.sleep(5)'; :"]) as shell:
+        try:
+            deadline = time.monotonic() + 5
+            while not psutil.Process(shell.pid).children() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            root, worker = psutil.Process(), psutil.Process(shell.pid)
+            # Only these three: the test process may have other children (a server of another test).
+            total, split = bench_grid.TreeMemorySampler._pss_split(  # pylint: disable=protected-access
+                [root, worker] + worker.children(), root.pid)
+        finally:
+            shell.kill()
+    assert (split["main_count"], split["workers_count"], split["modules_count"]) == (1, 1, 1), split
+    assert total == split["main"] + split["workers"] + split["modules"] and split["modules"] > 0
