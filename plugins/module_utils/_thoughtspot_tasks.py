@@ -24,7 +24,7 @@ from ansible_collections.apiauth.saas.plugins.module_utils._errors import (
 )
 from ansible_collections.apiauth.saas.plugins.module_utils._http import HttpClient
 from ansible_collections.apiauth.saas.plugins.module_utils._oauth2 import iso_utc
-from ansible_collections.apiauth.saas.plugins.module_utils._token_service import http_options
+from ansible_collections.apiauth.saas.plugins.module_utils._token_service import http_options, progress_fields
 from ansible_collections.apiauth.saas.plugins.module_utils._vendor_thoughtspot import (
     VENDOR,
     CheckModeSkip,
@@ -92,7 +92,7 @@ def revoke_task(params: dict, *, check_mode: bool, cache_dir: str | None = None,
         if not token and has_credentials and not params.get("revoke_all"):
             token = held
             if token is None:
-                return {"changed": False, "revoked": False, "attempts": 0, "waited": 0.0,
+                return {"changed": False, "revoked": False, **progress_fields(progress.attempts, progress.waited),
                         "msg": "No token of these options is in the cache: nothing to revoke."}, False, warnings
         redactor.add(token)
         with HttpClient(http_options(params), vendor=VENDOR, redactor=redactor, progress=progress) as http:
@@ -101,7 +101,7 @@ def revoke_task(params: dict, *, check_mode: bool, cache_dir: str | None = None,
                 result = _revoke_all(params, api, check_mode, cache_dir, redactor, progress)
             else:
                 result = _revoke_one(params, api, token, check_mode)
-        result.update(attempts=progress.attempts, waited=round(progress.waited, 1))
+        result.update(progress_fields(progress.attempts, progress.waited))
         # The cache must not serve a revoked token again.
         if has_credentials and not check_mode and (params.get("revoke_all") or (held is not None and held == token)):
             forget_token(params, cache_dir)

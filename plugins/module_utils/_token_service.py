@@ -109,6 +109,11 @@ class VendorProfile:
 GENERIC = VendorProfile(name="oauth2", display_name="OAuth 2.0 provider")
 
 
+def progress_fields(attempts: int, waited: float) -> dict:
+    """``attempts`` and ``waited`` as a module result returns them: a task's HTTP tries, its waits to 0.1 s."""
+    return {"attempts": attempts, "waited": round(waited, 1)}
+
+
 @dataclass
 class TokenOutcome:
     record: dict  # as returned to the user (see present_record)
@@ -119,7 +124,7 @@ class TokenOutcome:
 
     def progress_fields(self) -> dict:
         """``attempts`` and ``waited`` as a module result returns them."""
-        return {"attempts": self.attempts, "waited": round(self.waited, 1)}
+        return progress_fields(self.attempts, self.waited)
 
 
 # How a note names the layer that served a token (see TokenCache.get_or_fetch).

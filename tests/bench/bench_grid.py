@@ -176,11 +176,6 @@ class TreeMemorySampler(threading.Thread):
         return total
 
     @staticmethod
-    def _pss(processes: list) -> int | None:
-        """The summed PSS of the processes that could be read; None if none could."""
-        return TreeMemorySampler._pss_split(processes, None)[0]
-
-    @staticmethod
     def _pss_split(processes: list, root_pid: int | None) -> tuple:
         """(summed PSS or None, {kind: bytes, kind_count: processes}) of the processes that could be read;
         kinds: "main" (``root_pid``), "workers" (its children), "modules" (the processes below them)."""

@@ -200,9 +200,9 @@ def test_read_pss_of_a_process_and_of_one_that_ended(bench_grid):
         process = psutil.Process(ended.pid)
     assert bench_grid.read_pss(ended.pid) is None
     # A process that ends between the listing and the read is left out of the sample.
-    assert bench_grid.TreeMemorySampler._pss([process]) is None  # pylint: disable=protected-access
+    assert bench_grid.TreeMemorySampler._pss_split([process], None)[0] is None  # pylint: disable=protected-access
     assert bench_grid.TreeMemorySampler._rss([process]) == 0  # pylint: disable=protected-access
-    assert bench_grid.TreeMemorySampler._pss([psutil.Process(), process]) > 0  # pylint: disable=protected-access
+    assert bench_grid.TreeMemorySampler._pss_split([psutil.Process(), process], None)[0] > 0  # pylint: disable=protected-access
 
 
 def test_the_sampler_counts_pages_a_fork_shares_once_in_pss(bench_grid):
